@@ -1,0 +1,14 @@
+"""The one error type users see: a file and what is wrong with it, printed on one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class TwofaceError(Exception):
+    """A problem with one file (or input), shown to the user as ``"<path>: <problem>"``."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = str(path)
+        self.problem = problem
