@@ -1,0 +1,226 @@
+"""The FaceSet: the folder extract writes and train reads.
+
+Layout (DESIGN.md, "FaceSet")::
+
+    faceset.json     {"format_version", "crop": CropSpec, "sources": {path: progress}}
+    faces.jsonl      one JSON record per face (keys below), appended as faces are saved
+    faces/NAME.png   the aligned RGB crop of each record, ``crop.size`` px square
+
+Crop files are named ``<source tag>_<frame:06d>_<face>.png``: the DESIGN's
+``000123_0.png`` with a short tag of the source in front, so that several sources can share
+one set without clashing. A PNG is written before its record, so a record never names a
+missing file, and a crash loses at most the last (possibly truncated) line, which readers skip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import queue
+import threading
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from twoface.errors import TwofaceError
+from twoface.types import CropSpec
+
+FORMAT_VERSION = 1
+JSONL = "faces.jsonl"
+META = "faceset.json"
+FACES = "faces"
+
+
+@dataclass(frozen=True)
+class FaceRecord:
+    """One line of ``faces.jsonl``. Coordinates are frame pixels of ``source``;
+    ``crop_from_frame`` is the 2x3 matrix into the stored crop; ``embedding`` 128 floats."""
+
+    file: str
+    source: str
+    frame_index: int
+    pts: float
+    box: tuple[float, float, float, float]
+    score: float
+    landmarks: tuple  # 68 x 2
+    crop_from_frame: tuple  # 2 x 3
+    embedding: tuple  # 128
+    blur: float
+    extra: dict = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
+        data.update(self.extra)
+        return json.dumps(data, separators=(",", ":"))
+
+    @staticmethod
+    def from_json(line: str) -> FaceRecord:
+        data = json.loads(line)
+        names = {f.name for f in fields(FaceRecord)} - {"extra"}
+        known = {k: data.pop(k) for k in list(data) if k in names}
+        known["box"] = tuple(known["box"])
+        for key in ("landmarks", "crop_from_frame"):
+            known[key] = tuple(tuple(row) for row in known[key])
+        known["embedding"] = tuple(known["embedding"])
+        return FaceRecord(**known, extra=data)
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.source, self.frame_index)
+
+    def landmarks_array(self) -> np.ndarray:
+        return np.array(self.landmarks, dtype=np.float64)
+
+    def embedding_array(self) -> np.ndarray:
+        return np.array(self.embedding, dtype=np.float32)
+
+
+def source_tag(source: str) -> str:
+    """Short, stable, file-name-safe tag for a source path: its stem and a hash."""
+    stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in Path(source).stem)[:24]
+    digest = hashlib.sha1(source.encode()).hexdigest()[:6]
+    return f"{stem}-{digest}"
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+class FaceSet:
+    """A FaceSet folder on disk. ``FaceSet.open`` reads one, ``FaceSet.create`` makes or
+    reopens one for writing."""
+
+    def __init__(self, root: Path, meta: dict) -> None:
+        self.root = Path(root)
+        self.meta = meta
+
+    @property
+    def crop_spec(self) -> CropSpec:
+        return CropSpec.from_json(self.meta["crop"])
+
+    @property
+    def faces_dir(self) -> Path:
+        return self.root / FACES
+
+    @staticmethod
+    def open(root: str | Path) -> FaceSet:
+        root = Path(root)
+        meta_path = root / META
+        if not meta_path.is_file():
+            raise TwofaceError(root, f"not a face set (no {META}); make one with 'twoface extract'")
+        try:
+            meta = json.loads(meta_path.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise TwofaceError(meta_path, f"unreadable face set metadata ({exc})") from None
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise TwofaceError(
+                meta_path, f"face set format {meta.get('format_version')} is not {FORMAT_VERSION}"
+            )
+        return FaceSet(root, meta)
+
+    @staticmethod
+    def create(root: str | Path, spec: CropSpec) -> FaceSet:
+        root = Path(root)
+        if (root / META).exists():
+            faceset = FaceSet.open(root)
+            if faceset.crop_spec != spec:
+                raise TwofaceError(root, f"face set holds {faceset.crop_spec}, not {spec}")
+            return faceset
+        if root.exists() and any(root.iterdir()):
+            raise TwofaceError(root, "folder exists and is not a face set; choose an empty or new folder")
+        (root / FACES).mkdir(parents=True, exist_ok=True)
+        faceset = FaceSet(root, {"format_version": FORMAT_VERSION, "crop": spec.to_json(), "sources": {}})
+        faceset.save_meta()
+        return faceset
+
+    def save_meta(self) -> None:
+        atomic_write_text(self.root / META, json.dumps(self.meta, indent=1) + "\n")
+
+    def records(self) -> list[FaceRecord]:
+        """All records; a truncated or corrupt line (a crash mid-write) is skipped."""
+        path = self.root / JSONL
+        if not path.exists():
+            return []
+        out = []
+        with open(path) as fh:
+            for line in fh:
+                try:
+                    out.append(FaceRecord.from_json(line))
+                except (json.JSONDecodeError, KeyError, TypeError):
+                    continue
+        return out
+
+    def load_crop(self, record: FaceRecord) -> np.ndarray:
+        """The stored aligned crop of ``record`` as RGB uint8."""
+        path = self.faces_dir / record.file
+        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if bgr is None:
+            raise TwofaceError(path, "missing or unreadable face crop")
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+    def rewrite_records(self, records: list[FaceRecord]) -> None:
+        """Replace ``faces.jsonl`` atomically with ``records`` in this order."""
+        atomic_write_text(self.root / JSONL, "".join(r.to_json() + "\n" for r in records))
+
+
+class FaceWriter:
+    """Saves crops and records on a background thread (PNG encoding releases the GIL).
+
+    ``put`` queues a face; an I/O error (a full disk, say) stops the writer and is raised as
+    TwofaceError by the next ``put`` or by ``close``. Everything queued before ``close`` is on
+    disk when it returns.
+    """
+
+    def __init__(self, faceset: FaceSet, max_queue: int = 64) -> None:
+        self.faceset = faceset
+        self._queue: queue.Queue = queue.Queue(max_queue)
+        self._error: TwofaceError | None = None
+        self._jsonl = open(faceset.root / JSONL, "a")  # noqa: SIM115 (closed in close())
+        self.written = 0
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._save(*item)
+                except OSError as exc:
+                    self._error = TwofaceError(self.faceset.root, f"cannot save faces: {exc.strerror or exc}")
+
+    def _save(self, record: FaceRecord, crop: np.ndarray) -> None:
+        ok, png = cv2.imencode(
+            ".png", cv2.cvtColor(crop, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 3]
+        )
+        if not ok:
+            raise OSError(f"PNG encoding failed for {record.file}")
+        with open(self.faceset.faces_dir / record.file, "wb") as fh:
+            fh.write(png.tobytes())
+        self._jsonl.write(record.to_json() + "\n")
+        self._jsonl.flush()
+        self.written += 1
+
+    def put(self, record: FaceRecord, crop: np.ndarray) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put((record, crop))
+
+    def close(self) -> None:
+        """Finish every queued face, close the log, and raise any error met on the way."""
+        self._queue.put(None)
+        self._thread.join()
+        try:
+            self._jsonl.close()
+        except OSError as exc:
+            self._error = self._error or TwofaceError(self.faceset.root, f"cannot save faces: {exc}")
+        if self._error is not None:
+            raise self._error
