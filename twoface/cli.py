@@ -1,0 +1,145 @@
+"""Command line: ``twoface SUBCOMMAND ...``. Each subcommand turns its flags into a config
+dataclass and makes one library call. Problems print one line ``twoface: <file>: <problem>``
+and exit non-zero; Ctrl-C exits 130 with everything already saved kept."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from twoface import __version__
+from twoface.errors import TwofaceError
+
+
+def _report(line: str) -> None:
+    tqdm.write(f"twoface: {line}", file=sys.stderr)
+
+
+def _smoothing(text: str) -> tuple[float, float] | None:
+    if text == "off":
+        return None
+    cutoff, beta = (float(v) for v in text.split(","))
+    return (cutoff, beta)
+
+
+def add_extract(sub) -> None:
+    p = sub.add_parser("extract", help="detect, align and save faces from photos and videos")
+    p.add_argument("inputs", nargs="+", help="image files, videos, or folders of them (searched recursively)")
+    p.add_argument(
+        "-o", "--output", required=True, type=Path, help="face set folder (created or appended to)"
+    )
+    p.add_argument("--detector", default="hog", choices=["hog", "cnn"], help="face detector (default: hog)")
+    p.add_argument("--upsample", type=int, default=0, help="upsample before detecting, for small faces (0-2)")
+    p.add_argument("--min-size", type=float, default=0.0, help="ignore faces smaller than this many px")
+    p.add_argument("--every", type=int, default=1, help="use every Nth video frame")
+    p.add_argument("--detect-every", type=int, default=5, help="re-detect every N frames, track between")
+    p.add_argument("--detect-size", type=int, default=640, help="longest side of video frames for detection")
+    p.add_argument(
+        "--smoothing", default="1.0,4.0", help="One Euro 'min_cutoff,beta' for video landmarks, or off"
+    )
+    p.add_argument("--embed-every", type=int, default=50, help="frames between identity refreshes of a track")
+    p.add_argument(
+        "--keep", nargs="+", default=(), metavar="REF", help="keep only faces matching these photos"
+    )
+    p.add_argument("--drop", nargs="+", default=(), metavar="REF", help="drop faces matching these photos")
+    p.add_argument("--threshold", type=float, default=0.6, help="identity distance for a match (default 0.6)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_extract)
+
+
+def run_extract(args) -> int:
+    from twoface.config import ExtractConfig
+    from twoface.extract.pipeline import extract
+
+    cfg = ExtractConfig(
+        detector=args.detector,
+        upsample=args.upsample,
+        min_size=args.min_size,
+        every=max(1, args.every),
+        detect_every=args.detect_every,
+        detect_side_video=args.detect_size,
+        smoothing=_smoothing(args.smoothing),
+        embed_every=args.embed_every,
+        keep=tuple(args.keep),
+        drop=tuple(args.drop),
+        threshold=args.threshold,
+        progress=not args.quiet,
+    )
+    summary = extract(args.inputs, args.output, cfg, report=_report)
+    print(f"{args.output}: {summary.line()}")
+    if summary.interrupted:
+        _report(
+            f"{args.output}: interrupted; {summary.faces_kept} faces saved. Run the same command to continue."
+        )
+        return 130
+    if summary.sources_read == 0 and summary.sources_skipped == 0:
+        _report("nothing could be read from the inputs")
+        return 1
+    if summary.faces_kept == 0 and summary.sources_skipped == 0:
+        _report(f"{args.output}: no faces extracted")
+        return 1
+    return 0
+
+
+def add_sort(sub) -> None:
+    p = sub.add_parser("sort", help="sort a face set by identity, blur, pose or similarity")
+    p.add_argument("faceset", type=Path)
+    p.add_argument("--by", required=True, choices=["identity", "blur", "pose", "similarity"])
+    p.add_argument("-o", "--output", type=Path, help="write here instead of sorting in place")
+    p.add_argument("--drop-worst", help="drop the N worst faces ('10'), or a percentage ('10%%')")
+    p.add_argument("--threshold", type=float, default=0.6, help="identity distance (by identity)")
+    p.set_defaults(func=run_sort)
+
+
+def run_sort(args) -> int:
+    from twoface.extract.sort import sort_by, sort_identity
+
+    if args.by == "identity":
+        if args.output is None:
+            raise TwofaceError(args.faceset, "--by identity needs -o FOLDER for the per-person face sets")
+        for folder, count in sort_identity(args.faceset, args.output, args.threshold):
+            print(f"{folder}: {count} faces")
+        return 0
+    kept, dropped = sort_by(args.faceset, args.by, args.drop_worst, args.output)
+    where = args.output or args.faceset
+    print(
+        f"{where}: {kept} faces sorted by {args.by}"
+        + (
+            f", {dropped} moved to dropped/"
+            if dropped and not args.output
+            else f", {dropped} left out"
+            if dropped
+            else ""
+        )
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="twoface", description="Consent-based face swapping. Every output is labelled synthetic."
+    )
+    parser.add_argument("--version", action="version", version=f"twoface {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_extract(sub)
+    add_sort(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except TwofaceError as exc:
+        _report(str(exc))
+        return 1
+    except KeyboardInterrupt:
+        _report("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
