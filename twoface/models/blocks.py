@@ -1,0 +1,61 @@
+"""Building blocks of the autoencoders. Tensors are ``(B, C, H, W)`` float32 in ``[0, 1]``."""
+
+from __future__ import annotations
+
+from torch import nn
+
+
+class Down(nn.Sequential):
+    """5x5 stride-2 convolution and LeakyReLU(0.1): halves the size."""
+
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__(nn.Conv2d(cin, cout, 5, stride=2, padding=2), nn.LeakyReLU(0.1, inplace=True))
+
+
+class Up(nn.Sequential):
+    """3x3 convolution to 4x the channels, LeakyReLU(0.1), pixel shuffle: doubles the size."""
+
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__(
+            nn.Conv2d(cin, cout * 4, 3, padding=1), nn.LeakyReLU(0.1, inplace=True), nn.PixelShuffle(2)
+        )
+
+
+class Encoder(nn.Module):
+    """Convs ``filters`` (each halving), flatten, Dense ``latent``, Dense to
+    ``bottleneck x bottleneck x channels``, one :class:`Up` to ``out_channels``."""
+
+    def __init__(self, size: int, filters: tuple[int, ...], latent: int, out_channels: int) -> None:
+        super().__init__()
+        layers, cin = [], 3
+        for f in filters:
+            layers.append(Down(cin, f))
+            cin = f
+        self.convs = nn.Sequential(*layers)
+        self.side = size // 2 ** len(filters)
+        self.channels = cin
+        self.dense1 = nn.Linear(cin * self.side**2, latent)
+        self.dense2 = nn.Linear(latent, cin * self.side**2)
+        self.up = Up(cin, out_channels)
+
+    def forward(self, x):
+        x = self.convs(x).flatten(1)
+        x = self.dense2(self.dense1(x))
+        return self.up(x.view(-1, self.channels, self.side, self.side))
+
+
+class Decoder(nn.Module):
+    """:class:`Up` through ``filters``, then a 5x5 conv to 3 colour channels (sigmoid) and,
+    with ``mask``, a fourth mask channel (sigmoid)."""
+
+    def __init__(self, cin: int, filters: tuple[int, ...], mask: bool) -> None:
+        super().__init__()
+        layers = []
+        for f in filters:
+            layers.append(Up(cin, f))
+            cin = f
+        self.ups = nn.Sequential(*layers)
+        self.out = nn.Conv2d(cin, 4 if mask else 3, 5, padding=2)
+
+    def forward(self, x):
+        return self.out(self.ups(x)).sigmoid()
