@@ -118,6 +118,57 @@ def run_sort(args) -> int:
     return 0
 
 
+def add_train(sub) -> None:
+    p = sub.add_parser("train", help="train (or resume) a shared-encoder, two-decoder model")
+    p.add_argument("-A", dest="faceset_a", help="face set of person A (whose faces get replaced)")
+    p.add_argument("-B", dest="faceset_b", help="face set of person B (whose face is put on A)")
+    p.add_argument("-m", "--model-dir", required=True, help="model folder (created, or resumed)")
+    p.add_argument("--model", choices=["original", "lite", "hd128"], help="architecture (default lite)")
+    p.add_argument("--mask", action="store_true", help="also learn a face mask (4th channel)")
+    p.add_argument("--iterations", type=int, help="total step count to reach")
+    p.add_argument("--minutes", type=float, help="time budget of this run")
+    p.add_argument("--batch", type=int, default=16, help="faces per side per step (default 16)")
+    p.add_argument("--lr", type=float, default=5e-5, help="Adam learning rate (default 5e-5)")
+    p.add_argument("--loss", default="ssim_l1", choices=["ssim_l1", "l1", "mse"])
+    p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, mps")
+    p.add_argument("--save-every", type=int, default=100, help="steps between saves and previews")
+    p.add_argument("--init-from", help="start from this model folder's weights (transfer learning)")
+    p.add_argument("--freeze-encoder", action="store_true", help="train the decoders only")
+    p.add_argument("--compile", action="store_true", help="torch.compile the model")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_train)
+
+
+def run_train(args) -> int:
+    from twoface.config import TrainConfig
+    from twoface.train.loop import train
+
+    if args.iterations is None and args.minutes is None:
+        _report("no --iterations or --minutes given: training until Ctrl-C")
+    cfg = TrainConfig(
+        model_dir=args.model_dir,
+        faceset_a=args.faceset_a,
+        faceset_b=args.faceset_b,
+        model=args.model,
+        mask=args.mask,
+        iterations=args.iterations,
+        minutes=args.minutes,
+        batch=args.batch,
+        lr=args.lr,
+        loss=args.loss,
+        device=args.device,
+        save_every=args.save_every,
+        preview_every=args.save_every,
+        init_from=args.init_from,
+        freeze_encoder=args.freeze_encoder,
+        compile=args.compile,
+        progress=not args.quiet,
+    )
+    result = train(cfg, report=_report)
+    print(f"{args.model_dir}: step {result.step}, loss A {result.loss_a:.4f}, loss B {result.loss_b:.4f}")
+    return 130 if result.interrupted else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="twoface", description="Consent-based face swapping. Every output is labelled synthetic."
@@ -126,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     add_extract(sub)
     add_sort(sub)
+    add_train(sub)
     return parser
 
 

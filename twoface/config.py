@@ -29,3 +29,28 @@ class ExtractConfig:
     threshold: float = 0.6
     crop_size: int = 256
     progress: bool = True
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Settings of ``twoface train``. ``iterations`` is the total step count to reach (a resumed
+    run stops there); ``minutes`` is this run's budget; ``batch`` is per side (A and B)."""
+
+    model_dir: str
+    faceset_a: str | None = None
+    faceset_b: str | None = None
+    model: str | None = None  # None: "lite" for a new model, the stored one on resume
+    mask: bool = False
+    iterations: int | None = None
+    minutes: float | None = None
+    batch: int = 16
+    lr: float = 5e-5
+    loss: str = "ssim_l1"
+    device: str = "auto"
+    save_every: int = 100
+    preview_every: int = 100
+    init_from: str | None = None
+    freeze_encoder: bool = False
+    compile: bool = False
+    seed: int = 0
+    progress: bool = True
