@@ -1,0 +1,58 @@
+"""Contract tests over the model registry."""
+
+import pytest
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from twoface.models import checkpoint
+from twoface.models.registry import MODELS, build, count_parameters
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("mask", [False, True])
+def test_output_shape_and_range(name, mask):
+    model = build(name, mask)
+    s = model.arch.size
+    out = model(torch.rand(2, 3, s, s), "b")
+    assert out.shape == (2, 4 if mask else 3, s, s)
+    assert out.min() >= 0 and out.max() <= 1
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_backward_reaches_encoder_and_only_the_used_decoder(name):
+    model = build(name)
+    s = model.arch.size
+    model(torch.rand(2, 3, s, s), "a").mean().backward()
+    assert all(p.grad is not None for p in model.encoder.parameters())
+    assert all(p.grad is not None for p in model.decoder_a.parameters())
+    assert all(p.grad is None for p in model.decoder_b.parameters())
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_save_and_load_give_identical_outputs(name, tmp_path):
+    torch.manual_seed(0)
+    model = build(name).eval()
+    s = model.arch.size
+    x = torch.rand(2, 3, s, s)
+    meta = {"format_version": 1, "model": name, "config": {"arch": model.arch.to_json()}, "step": 7}
+    checkpoint.save(tmp_path, model, meta, {"state": {}, "param_groups": []}, "step,loss_a,loss_b,seconds\n")
+    loaded = checkpoint.load(tmp_path).model.eval()
+    with torch.no_grad():
+        assert torch.equal(model(x, "a"), loaded(x, "a"))
+        assert torch.equal(model(x, "b"), loaded(x, "b"))
+
+
+def test_original_matches_the_reference_size():
+    assert round(count_parameters(build("original")) / 1e6, 2) == 82.06
+
+
+def _train_flops(name: str) -> int:
+    model = build(name)
+    x = torch.rand(1, 3, model.arch.size, model.arch.size)
+    with FlopCounterMode(display=False) as counter:
+        model(x, "a").mean().backward()
+    return counter.get_total_flops()
+
+
+def test_lite_is_at_least_four_times_cheaper_than_original():
+    assert _train_flops("original") >= 4 * _train_flops("lite")

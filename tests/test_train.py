@@ -1,0 +1,145 @@
+"""Training: augmentation, a few real steps, resume, and bad model folders."""
+
+from __future__ import annotations
+
+import os
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from twoface.cli import main
+from twoface.config import TrainConfig
+from twoface.errors import TwofaceError
+from twoface.models import checkpoint
+from twoface.train.data import random_warp
+from twoface.train.loop import train
+
+
+def quick(model_dir, pair=None, **kw) -> TrainConfig:
+    a, b = pair or (None, None)
+    base = {"batch": 4, "save_every": 1000, "progress": False, "lr": 2e-4}
+    return TrainConfig(
+        model_dir=str(model_dir), faceset_a=a and str(a), faceset_b=b and str(b), **{**base, **kw}
+    )
+
+
+def test_warp_stays_in_range_and_moves_pixels_by_the_configured_amount():
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    strength = 0.05
+    shifts = []
+    for _ in range(50):
+        warped, flow = random_warp(image, strength, rng)
+        assert warped.dtype == np.uint8 and warped.shape == image.shape
+        shifts.append(np.sqrt((flow[16:48, 16:48] ** 2).sum(-1).mean()))
+    rms = float(np.median(shifts))
+    assert 0.4 * strength * 64 < rms < 1.6 * strength * 64 * np.sqrt(2)
+
+
+def test_a_few_steps_lower_the_loss(grid_pair, tmp_path):
+    result = train(quick(tmp_path / "m", grid_pair, iterations=40, lr=5e-4, batch=8), report=lambda _m: None)
+    rows = np.loadtxt(tmp_path / "m/loss.csv", delimiter=",", skiprows=1)
+    assert result.step == 40 and len(rows) == 40
+    assert rows[-8:, 1].mean() < 0.8 * rows[:8, 1].mean()
+    assert rows[-8:, 2].mean() < 0.8 * rows[:8, 2].mean()
+    assert (tmp_path / "m/preview.png").is_file() and (tmp_path / "m/loss.png").is_file()
+
+
+def test_resume_continues_step_count_and_optimizer_state(grid_pair, tmp_path):
+    folder = tmp_path / "m"
+    train(quick(folder, grid_pair, iterations=3), report=lambda _m: None)
+    saved = torch.load(folder / "optimizer.pt", weights_only=True)
+    again = train(quick(folder, iterations=3), report=lambda _m: None)  # nothing left to do
+    assert again.step == 3
+    same = torch.load(folder / "optimizer.pt", weights_only=True)
+    for key, state in saved["state"].items():
+        assert torch.equal(state["exp_avg"], same["state"][key]["exp_avg"])
+    result = train(quick(folder, iterations=5), report=lambda _m: None)
+    assert result.step == 5
+    opt = torch.load(folder / "optimizer.pt", weights_only=True)
+    assert all(int(s["step"]) == 5 for s in opt["state"].values())
+    assert len(np.loadtxt(folder / "loss.csv", delimiter=",", skiprows=1)) == 5
+    assert checkpoint.read_meta(folder / "backups")["step"] == 3
+
+
+def test_truncated_weights_fall_back_to_the_backup(grid_pair, tmp_path):
+    folder = tmp_path / "m"
+    train(quick(folder, grid_pair, iterations=2), report=lambda _m: None)
+    train(quick(folder, iterations=3), report=lambda _m: None)
+    data = (folder / "model.safetensors").read_bytes()
+    (folder / "model.safetensors").write_bytes(data[: len(data) // 2])
+    lines = []
+    ck = checkpoint.load(folder, report=lines.append)
+    assert ck.meta["step"] == 2 and "model.safetensors: corrupt or truncated weights" in lines[0]
+    for name in os.listdir(folder / "backups"):
+        (folder / "backups" / name).unlink()
+    (folder / "backups").rmdir()
+    with pytest.raises(TwofaceError, match="corrupt or truncated"):
+        checkpoint.load(folder)
+
+
+class _Exploit:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_optimizer_file_that_runs_code_is_refused_without_running_it(grid_pair, tmp_path):
+    folder = tmp_path / "m"
+    train(quick(folder, grid_pair, iterations=1), report=lambda _m: None)
+    marker = tmp_path / "pwned"
+    with open(folder / "optimizer.pt", "wb") as fh:
+        pickle.dump(_Exploit(marker), fh)
+    with pytest.raises(TwofaceError, match="unsafe or corrupt optimizer state"):
+        checkpoint._load_from(folder, "cpu")
+    assert not marker.exists()
+
+
+def test_wrong_architecture_and_empty_inputs_are_refused(grid_pair, tmp_path, capsys):
+    folder = tmp_path / "m"
+    train(quick(folder, grid_pair, iterations=1), report=lambda _m: None)
+    assert main(["train", "-m", str(folder), "--model", "original", "--iterations", "2", "--quiet"]) == 1
+    assert "holds a lite model, not original" in capsys.readouterr().err
+    assert main(["train", "-m", str(tmp_path / "new"), "--iterations", "2", "--quiet"]) == 1
+    assert "give -A and -B" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "train",
+                "-A",
+                str(tmp_path / "nope"),
+                "-B",
+                str(grid_pair[1]),
+                "-m",
+                str(tmp_path / "n2"),
+                "--iterations",
+                "1",
+                "--quiet",
+            ]
+        )
+        == 1
+    )
+    assert "not a face set" in capsys.readouterr().err
+
+
+def test_transfer_copies_the_encoder(grid_pair, tmp_path):
+    train(quick(tmp_path / "first", grid_pair, iterations=2), report=lambda _m: None)
+    lines = []
+    train(
+        quick(
+            tmp_path / "second",
+            grid_pair,
+            iterations=1,
+            init_from=str(tmp_path / "first"),
+            freeze_encoder=True,
+        ),
+        report=lines.append,
+    )
+    first = checkpoint.load(tmp_path / "first").model.encoder.state_dict()
+    second = checkpoint.load(tmp_path / "second").model.encoder.state_dict()
+    assert all(torch.equal(first[k], second[k]) for k in first)  # frozen: still identical
+    assert any("copied" in ln and "encoder" in ln for ln in lines)
