@@ -191,6 +191,11 @@ def train(cfg: TrainConfig, report=print) -> TrainResult:
     lines = [loss_csv]
     bar = tqdm(initial=step, total=cfg.iterations, unit="it", disable=not cfg.progress, desc="train")
     interrupted = False
+
+    def save_now() -> None:
+        state = {**meta, "step": step, "history": {"loss_a": la, "loss_b": lb}}
+        _save(folder, model, opt, state, "".join(lines), previews)
+
     try:
         run_start = time.monotonic()
         while not _done(cfg, step, start, run_start):
@@ -201,26 +206,12 @@ def train(cfg: TrainConfig, report=print) -> TrainResult:
             bar.update(1)
             bar.set_postfix(loss_a=f"{la:.4f}", loss_b=f"{lb:.4f}", refresh=False)
             if step % cfg.save_every == 0:
-                _save(
-                    folder,
-                    model,
-                    opt,
-                    {**meta, "step": step, "history": {"loss_a": la, "loss_b": lb}},
-                    "".join(lines),
-                    previews,
-                )
+                save_now()
     except KeyboardInterrupt:
         interrupted = True
     finally:
         bar.close()
-    _save(
-        folder,
-        model,
-        opt,
-        {**meta, "step": step, "history": {"loss_a": la, "loss_b": lb}},
-        "".join(lines),
-        previews,
-    )
+    save_now()
     return TrainResult(step, la, lb, interrupted)
 
 
