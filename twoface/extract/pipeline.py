@@ -152,9 +152,8 @@ def _run_source(path: Path, source: str, writer, done, base, ctx: _Context, summ
     found = 0
     total = _frame_total(path, ctx.cfg.every) if is_video else 1
     bar = tqdm(total=total, desc=path.name[:30], unit="frame", disable=not ctx.cfg.progress, leave=False)
-    warn = lambda msg: ctx.report(msg)  # noqa: E731
     with bar:
-        for frame in prefetch(iter_frames(path, every=ctx.cfg.every, warn=warn)):
+        for frame in prefetch(iter_frames(path, every=ctx.cfg.every, warn=ctx.report)):
             bar.update(1)
             summary.frames_read += 1
             if not is_video:
