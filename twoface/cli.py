@@ -7,11 +7,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
 from twoface import __version__
 from twoface.errors import TwofaceError
+
+if TYPE_CHECKING:
+    from twoface.config import ConvertConfig
 
 
 def _report(line: str) -> None:
@@ -169,6 +173,110 @@ def run_train(args) -> int:
     return 130 if result.interrupted else 0
 
 
+def add_convert(sub) -> None:
+    p = sub.add_parser("convert", help="swap faces in photos and videos with a trained model")
+    p.add_argument("inputs", nargs="+", help="image files, videos, or folders of them")
+    p.add_argument("-m", "--model-dir", required=True, help="model folder written by twoface train")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        type=Path,
+        help="output file (one input), folder (several), or frames pattern such as out/%%06d.png",
+    )
+    p.add_argument(
+        "--direction", default="a2b", choices=["a2b", "b2a"], help="a2b: B's face onto A (default)"
+    )
+    p.add_argument(
+        "--only", nargs="+", default=(), metavar="REF", help="swap only faces matching these photos"
+    )
+    p.add_argument("--threshold", type=float, default=0.6, help="identity distance for --only (default 0.6)")
+    p.add_argument("--colour", default="reinhard", choices=["reinhard", "avg", "hist", "none"])
+    p.add_argument(
+        "--mask", default="extended", help="components, extended, hull, learned, or an intersection a+b"
+    )
+    p.add_argument(
+        "--erode", type=int, help="shrink the mask by this many px (negative grows; default 2%% of face)"
+    )
+    p.add_argument("--feather", type=int, help="soft edge width in px (default 8%% of the face size)")
+    p.add_argument("--seamless", action="store_true", help="Poisson blending (OpenCV seamlessClone)")
+    p.add_argument("--sharpen", type=float, default=0.0, help="unsharp-mask amount for the new face (0 off)")
+    p.add_argument("--detector", default="hog", choices=["hog", "cnn"])
+    p.add_argument("--upsample", type=int, default=0, help="upsample before detecting, for small faces")
+    p.add_argument("--detect-every", type=int, default=5, help="re-detect every N frames, track between")
+    p.add_argument("--smoothing", default="1.0,4.0", help="One Euro 'min_cutoff,beta' or off")
+    p.add_argument("--codec", help="video encoder (default libx264; libx265, libvpx-vp9, ffv1, mpeg4 ...)")
+    p.add_argument("--crf", type=int, default=18, help="x264/x265 quality, lower is better (default 18)")
+    p.add_argument("--preset", default="medium", help="x264/x265 preset (default medium)")
+    p.add_argument("--watermark", action="store_true", help="also draw a visible SYNTHETIC label")
+    p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, mps")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_convert)
+
+
+def convert_config(args) -> ConvertConfig:
+    from twoface.config import ConvertConfig
+
+    return ConvertConfig(
+        model_dir=args.model_dir,
+        direction=args.direction,
+        colour=args.colour,
+        mask=args.mask,
+        erode=args.erode,
+        feather=args.feather,
+        seamless=args.seamless,
+        sharpen=args.sharpen,
+        only=tuple(args.only),
+        threshold=args.threshold,
+        detector=args.detector,
+        upsample=args.upsample,
+        detect_every=args.detect_every,
+        smoothing=_smoothing(args.smoothing),
+        codec=args.codec,
+        crf=args.crf,
+        preset=args.preset,
+        watermark=args.watermark,
+        device=args.device,
+        progress=not args.quiet,
+    )
+
+
+def run_convert(args) -> int:
+    from twoface.convert.pipeline import convert
+
+    summary = convert(args.inputs, args.output, convert_config(args), report=_report)
+    print(summary.line())
+    if summary.interrupted:
+        return 130
+    return 1 if summary.problems and not summary.outputs else 0
+
+
+def add_inspect(sub) -> None:
+    p = sub.add_parser("inspect", help="print the provenance record of an image or video")
+    p.add_argument("files", nargs="+", type=Path)
+    p.set_defaults(func=run_inspect)
+
+
+def run_inspect(args) -> int:
+    from twoface.media.provenance import read_provenance
+
+    missing = 0
+    for path in args.files:
+        if not path.exists():
+            raise TwofaceError(path, "no such file")
+        try:
+            record = read_provenance(path)
+        except Exception as exc:  # any decoder error: one line, the file named
+            raise TwofaceError(path, f"unreadable ({exc})") from None
+        if record is None:
+            print(f"{path}: no twoface provenance record")
+            missing += 1
+            continue
+        fields = ", ".join(f"{k}={v}" for k, v in sorted(record.items()) if k != "synthetic")
+        print(f"{path}: SYNTHETIC ({fields})")
+    return 0 if missing == 0 else 3
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="twoface", description="Consent-based face swapping. Every output is labelled synthetic."
@@ -178,6 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_extract(sub)
     add_sort(sub)
     add_train(sub)
+    add_convert(sub)
+    add_inspect(sub)
     return parser
 
 

@@ -54,3 +54,38 @@ class TrainConfig:
     compile: bool = False
     seed: int = 0
     progress: bool = True
+
+
+@dataclass(frozen=True)
+class ConvertConfig:
+    """Settings of ``twoface convert``.
+
+    ``direction``: ``a2b`` puts B's face on A (decoder B), ``b2a`` the reverse. ``only``: reference
+    photos; when given, only faces within ``threshold`` of one of them are swapped. Detection
+    and tracking settings are those of :class:`ExtractConfig`. ``codec`` None: H.264 (VP9 for
+    .webm); ``crf``/``preset`` are the encoder's. Blending settings are in
+    :class:`twoface.convert.blend.BlendConfig`, made from ``colour`` ... ``sharpen``.
+    """
+
+    model_dir: str
+    direction: str = "a2b"
+    colour: str = "reinhard"
+    mask: str = "extended"
+    erode: int | None = None
+    feather: int | None = None
+    seamless: bool = False
+    sharpen: float = 0.0
+    only: tuple[str, ...] = ()
+    threshold: float = 0.6
+    detector: str = "hog"
+    upsample: int = 0
+    detect_every: int = 5
+    detect_side: int = 640
+    smoothing: tuple[float, float] | None = (1.0, 4.0)
+    embed_every: int = 50
+    codec: str | None = None
+    crf: int = 18
+    preset: str = "medium"
+    watermark: bool = False
+    device: str = "auto"
+    progress: bool = True

@@ -1,0 +1,83 @@
+"""Face masks from 68 landmarks, and their erosion and feathering.
+
+A mask is a float32 ``(H, W)`` array in [0, 1] (1 = the swapped face shows). Landmarks are
+``(68, 2)`` float ``x, y`` in pixels of the image the mask is drawn for. ``MASKS`` maps a mask
+name to a function ``(landmarks, (h, w)) -> mask``; the ``learned`` mask is not here because it
+comes out of the model (see :mod:`twoface.convert.blend`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+MaskFn = Callable[[np.ndarray, tuple[int, int]], np.ndarray]
+
+# Overlapping parts whose hulls, joined, follow the face outline and its concave jaw-to-brow sides
+# (a single hull of all points would spill over the cheeks of a turned face).
+_PARTS = (
+    list(range(0, 9)) + list(range(17, 22)) + [27, 28, 29, 30, 33],  # right jaw, brow, nose line
+    list(range(8, 17)) + list(range(22, 27)) + [27, 28, 29, 30, 33],  # left jaw, brow, nose line
+    [17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27],  # brows
+    list(range(27, 36)) + list(range(48, 68)),  # nose and mouth
+)
+FOREHEAD = 0.2  # extended: brows lifted by this fraction of the face height
+
+
+def _hulls(points: np.ndarray, shape: tuple[int, int], parts) -> np.ndarray:
+    mask = np.zeros(shape, np.float32)
+    for part in parts:
+        hull = cv2.convexHull(np.round(points[part]).astype(np.int32))
+        cv2.fillConvexPoly(mask, hull, 1.0, lineType=cv2.LINE_AA)
+    return mask
+
+
+def components(landmarks: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Jaw line up to the eyebrows, as the union of four part hulls."""
+    return _hulls(landmarks, shape, _PARTS)
+
+
+def extended(landmarks: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """:func:`components` with the brows raised by ``FOREHEAD`` of the face height, so the lower
+    forehead is swapped too."""
+    points = np.asarray(landmarks, np.float64).copy()
+    height = points[:, 1].max() - points[:, 1].min()
+    chin_to_brow = points[8] - points[27]
+    lift = chin_to_brow / (np.linalg.norm(chin_to_brow) + 1e-9) * FOREHEAD * height
+    points[17:27] -= lift
+    return _hulls(points, shape, _PARTS)
+
+
+def hull(landmarks: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Convex hull of all 68 points."""
+    return _hulls(landmarks, shape, (list(range(68)),))
+
+
+MASKS: dict[str, MaskFn] = {"components": components, "extended": extended, "hull": hull}
+
+
+def erode(mask: np.ndarray, pixels: int) -> np.ndarray:
+    """Shrink (``pixels`` > 0) or grow (< 0) a mask by about ``pixels`` with an elliptic kernel."""
+    if pixels == 0:
+        return mask
+    size = 2 * abs(pixels) + 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    return (cv2.erode if pixels > 0 else cv2.dilate)(mask, kernel)
+
+
+def feather(mask: np.ndarray, pixels: int) -> np.ndarray:
+    """Soften the edge over about ``pixels``: a Gaussian blur whose kernel spans that width, made
+    after an erosion by half of it so the soft edge stays inside the original mask."""
+    if pixels <= 0:
+        return mask
+    inner = erode(mask, pixels // 2)
+    size = 2 * pixels + 1
+    return cv2.GaussianBlur(inner, (size, size), pixels / 3)
+
+
+def face_size(landmarks: np.ndarray) -> float:
+    """The longer side of the landmarks' bounding box, in pixels: the scale for auto widths."""
+    span = landmarks.max(axis=0) - landmarks.min(axis=0)
+    return float(span.max())

@@ -1,0 +1,123 @@
+"""Provenance: every file twoface writes says that it is synthetic and how it was made.
+
+The record is a small JSON object stored under the key ``twoface_provenance`` (PNG text chunk,
+video container tag) or in the EXIF ImageDescription (JPEG, WebP), next to a plain-language
+``comment`` (PNG text, JPEG/GIF comment, container comment) that any metadata viewer shows.
+:func:`read_provenance` finds it again; ``twoface inspect`` prints it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+from PIL import Image
+
+from twoface import __version__
+from twoface.media.read import IMAGE_EXTS
+
+KEY = "twoface_provenance"
+EXIF_DESCRIPTION = 0x010E
+EXIF_SOFTWARE = 0x0131
+
+
+def provenance(method: str, model: str | None = None, source: str | None = None) -> dict:
+    """The record for one output: ``method`` says what was done (e.g. ``"autoencoder a2b"``)."""
+    record = {
+        "synthetic": True,
+        "generator": f"twoface {__version__}",
+        "method": method,
+        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    if model:
+        record["model"] = model
+    if source:
+        record["source"] = Path(source).name
+    return record
+
+
+def comment(record: dict) -> str:
+    """One plain sentence for viewers that show only a comment field."""
+    made = f"{record['generator']}, {record['method']}" + (
+        f", model {record['model']}" if "model" in record else ""
+    )
+    return f"SYNTHETIC MEDIA: faces in this file were altered ({made})."
+
+
+def container_tags(record: dict) -> dict[str, str]:
+    """Container metadata for a video: the JSON record and the comment."""
+    return {KEY: json.dumps(record, sort_keys=True), "comment": comment(record)}
+
+
+def pillow_save_args(suffix: str, record: dict) -> dict:
+    """Keyword arguments for ``PIL.Image.save`` that embed the record in this file format."""
+    text = json.dumps(record, sort_keys=True)
+    suffix = suffix.lower()
+    if suffix == ".png":
+        from PIL.PngImagePlugin import PngInfo
+
+        info = PngInfo()
+        info.add_text(KEY, text)
+        info.add_text("Comment", comment(record))
+        info.add_text("Software", record["generator"])
+        return {"pnginfo": info}
+    exif = Image.Exif()
+    exif[EXIF_DESCRIPTION] = text
+    exif[EXIF_SOFTWARE] = record["generator"]
+    if suffix in (".jpg", ".jpeg"):
+        return {"exif": exif, "comment": comment(record), "quality": 95}
+    if suffix == ".gif":
+        return {"comment": text}
+    return {"exif": exif}
+
+
+def read_provenance(path: str | Path) -> dict | None:
+    """The twoface record of an image or video, or None when it carries none."""
+    path = Path(path)
+    if path.suffix.lower() in IMAGE_EXTS | {".gif"}:
+        return _from_image(path)
+    with av.open(str(path)) as container:
+        text = container.metadata.get(KEY)
+    return json.loads(text) if text else None
+
+
+def _from_image(path: Path) -> dict | None:
+    with Image.open(path) as im:
+        candidates = [im.info.get(KEY), im.info.get("comment"), im.getexif().get(EXIF_DESCRIPTION)]
+    for text in candidates:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", "replace")
+        if text and text.lstrip().startswith("{"):
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError:
+                continue
+    return None
+
+
+def label(image: np.ndarray, text: str = "SYNTHETIC") -> np.ndarray:
+    """A copy of RGB ``image`` with a small visible ``text`` label in its bottom-left corner,
+    scaled to the image height (white on a dark box)."""
+    out = image.copy()
+    h = out.shape[0]
+    scale = max(0.35, h / 900)
+    thick = max(1, round(scale * 1.5))
+    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
+    pad = max(3, th // 3)
+    y1 = h - pad
+    cv2.rectangle(out, (pad, y1 - th - base - 2 * pad), (2 * pad + tw + pad, y1), (0, 0, 0), cv2.FILLED)
+    cv2.putText(
+        out,
+        text,
+        (2 * pad, y1 - base - pad),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        scale,
+        (255, 255, 255),
+        thick,
+        cv2.LINE_AA,
+    )
+    return out

@@ -1,0 +1,252 @@
+"""Writing images and videos, with provenance, atomically.
+
+Every writer puts its bytes under a temporary name next to the target and renames it only when
+the file is complete, so a crash, Ctrl-C or full disk never leaves a half file under the final
+name. Images are RGB uint8 ``(H, W, 3)``.
+
+Videos (:class:`VideoWriter`) keep the source's timestamps frame by frame (so frame rate, frame
+count and duration match), and its audio: packets are copied when the output container takes
+the codec, transcoded otherwise, and interleaved with the video as it is written so memory does
+not grow with the length. Animated GIFs go through Pillow (which can store the record).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+from PIL import Image
+
+from twoface.errors import TwofaceError
+from twoface.media.provenance import container_tags, pillow_save_args
+
+# Audio codecs each container takes as they are; anything else is transcoded to the default.
+_AUDIO_COPY = {
+    ".mp4": {"aac", "mp3", "alac", "ac3", "eac3", "opus", "flac"},
+    ".m4v": {"aac", "mp3", "alac", "ac3"},
+    ".mov": {"aac", "mp3", "alac", "ac3", "pcm_s16le", "pcm_s24le"},
+    ".webm": {"opus", "vorbis"},
+    ".avi": {"mp3", "ac3", "pcm_s16le"},
+}
+_AUDIO_DEFAULT = {".webm": "libopus", ".avi": "libmp3lame"}
+_VIDEO_DEFAULT = {".webm": "libvpx-vp9", ".avi": "mpeg4"}
+AUDIO_LEAD = 0.5  # seconds of audio muxed ahead of the video written so far
+
+
+def partial_path(path: Path) -> Path:
+    """The temporary name a file is written under until it is complete (same suffix)."""
+    return path.with_name(f".{path.stem}.partial{path.suffix}")
+
+
+def _fail(path: Path, exc: Exception) -> TwofaceError:
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return TwofaceError(path, "disk full while writing; nothing was left under this name")
+    return TwofaceError(path, f"could not write ({exc})")
+
+
+def write_image(path: str | Path, image: np.ndarray, record: dict) -> None:
+    """Save an RGB uint8 image in the format its suffix names, with the provenance ``record``."""
+    path = Path(path)
+    tmp = partial_path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(tmp, **pillow_save_args(path.suffix, record))
+        os.replace(tmp, path)
+    except (OSError, ValueError) as exc:
+        tmp.unlink(missing_ok=True)
+        raise _fail(path, exc) from None
+
+
+class GifWriter:
+    """Animated GIF through Pillow; frames are held until :meth:`close` (GIFs are short)."""
+
+    def __init__(self, path: Path, record: dict) -> None:
+        self.path, self.record = path, record
+        self.frames: list[Image.Image] = []
+        self.times: list[float] = []
+
+    def write(self, image: np.ndarray, pts_seconds: float) -> None:
+        self.frames.append(Image.fromarray(image).convert("P", palette=Image.Palette.ADAPTIVE))
+        self.times.append(pts_seconds)
+
+    def close(self) -> None:
+        if not self.frames:
+            raise TwofaceError(self.path, "no frames to write")
+        step = (self.times[-1] - self.times[0]) / max(1, len(self.times) - 1) or 0.1
+        gaps = np.diff([*self.times, self.times[-1] + step])
+        durations = [max(20, round(g * 1000)) for g in gaps]
+        tmp = partial_path(self.path)
+        try:
+            self.frames[0].save(
+                tmp,
+                save_all=True,
+                append_images=self.frames[1:],
+                duration=durations,
+                loop=0,
+                **pillow_save_args(".gif", self.record),
+            )
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise _fail(self.path, exc) from None
+
+    def abort(self) -> None:
+        self.frames.clear()
+
+
+class VideoWriter:
+    """Encode frames to ``path`` with the timing, audio and metadata of ``source``.
+
+    ``codec`` None picks H.264 (VP9 for .webm, MPEG-4 Part 2 for .avi); ``crf`` and ``preset``
+    apply to the x264/x265/VP9 encoders. Call :meth:`write` with each frame's RGB image and its
+    source timestamp, then :meth:`close` (or :meth:`abort` to leave nothing behind).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        source: Path,
+        record: dict,
+        codec: str | None = None,
+        crf: int = 18,
+        preset: str = "medium",
+        report=print,
+    ) -> None:
+        self.path, self.tmp = path, partial_path(path)
+        self.report = report
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.src = av.open(str(source))
+        self.codec, self.crf, self.preset = codec, crf, preset
+        self.time_base = self.src.streams.video[0].time_base or Fraction(1, 90000)
+        self.video = None
+        self.out = av.open(str(self.tmp), "w", options={"movflags": "use_metadata_tags"})
+        try:
+            self._copy_metadata(record)
+            self.audio_in = self.src.streams.audio[0] if self.src.streams.audio else None
+            self.audio_out, self.resampler = self._audio_stream()
+        except (av.error.FFmpegError, ValueError) as exc:
+            self.abort()
+            raise TwofaceError(path, f"cannot write this format ({exc})") from None
+        self.audio_packets = self.src.demux(self.audio_in) if self.audio_in else iter(())
+        self.audio_done = self.audio_in is None
+        self.frames = 0
+
+    def _copy_metadata(self, record: dict) -> None:
+        keep = {k: v for k, v in self.src.metadata.items() if k not in ("encoder", "major_brand")}
+        self.out.metadata.update({**keep, **container_tags(record)})
+
+    def _video_stream(self, width: int, height: int):
+        name = self.codec or _VIDEO_DEFAULT.get(self.path.suffix.lower(), "libx264")
+        src = self.src.streams.video[0]
+        stream = self.out.add_stream(name, rate=src.average_rate or Fraction(25))
+        stream.width, stream.height = width, height
+        stream.pix_fmt = _pixel_format(name, width, height)
+        stream.time_base = src.time_base or Fraction(1, 90000)
+        if name in ("libx264", "libx265"):
+            stream.options = {"crf": str(self.crf), "preset": self.preset}
+        elif name == "libvpx-vp9":
+            stream.options = {"crf": str(self.crf + 13), "b": "0", "deadline": "good", "cpu-used": "4"}
+        return stream
+
+    def _audio_stream(self):
+        if self.audio_in is None:
+            return None, None
+        name = self.audio_in.codec_context.name
+        allowed = _AUDIO_COPY.get(self.path.suffix.lower())
+        if allowed is None or name in allowed:  # .mkv and others: copy anything
+            return self.out.add_stream_from_template(self.audio_in), None
+        codec = _AUDIO_DEFAULT.get(self.path.suffix.lower(), "aac")
+        rate = self.audio_in.codec_context.sample_rate or 48000
+        stream = self.out.add_stream(codec, rate=48000 if codec == "libopus" else rate)
+        self.report(f"{self.path}: audio ({name}) transcoded to {codec} for this container")
+        resampler = av.AudioResampler(
+            format=stream.codec_context.codec.audio_formats[0].name,
+            layout="stereo" if self.audio_in.codec_context.channels > 1 else "mono",
+            rate=stream.codec_context.sample_rate,
+        )
+        return stream, resampler
+
+    def write(self, image: np.ndarray, pts_seconds: float) -> None:
+        """Encode one RGB frame shown at ``pts_seconds`` (the source frame's timestamp)."""
+        if self.video is None:  # sized by the first frame: rotation was applied when decoding
+            try:
+                self.video = self._video_stream(image.shape[1], image.shape[0])
+            except (av.error.FFmpegError, ValueError) as exc:
+                self.abort()
+                raise TwofaceError(
+                    self.path, f"cannot encode with {self.codec or 'the default codec'} ({exc})"
+                ) from None
+        frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+        frame.pts = round(pts_seconds / self.time_base)
+        frame.time_base = self.time_base
+        self._mux(self.video.encode(frame))
+        self._pump_audio(pts_seconds + AUDIO_LEAD)
+        self.frames += 1
+
+    def _mux(self, packets) -> None:
+        try:
+            self.out.mux(packets)
+        except OSError as exc:
+            raise _fail(self.path, exc) from None
+
+    def _pump_audio(self, until: float | None) -> None:
+        while not self.audio_done:
+            packet = next(self.audio_packets, None)
+            if packet is None:
+                self.audio_done = True
+                break
+            if packet.dts is None:
+                continue
+            self._write_audio(packet)
+            if until is not None and packet.pts is not None and packet.pts * packet.time_base > until:
+                break
+
+    def _write_audio(self, packet) -> None:
+        if self.resampler is None:
+            packet.stream = self.audio_out
+            self._mux(packet)
+            return
+        try:
+            frames = packet.decode()
+        except av.error.FFmpegError:
+            return
+        for frame in frames:
+            for chunk in self.resampler.resample(frame):
+                self._mux(self.audio_out.encode(chunk))
+
+    def close(self) -> None:
+        """Flush the encoders, the rest of the audio and the container, then rename into place."""
+        try:
+            if self.video is None:
+                raise TwofaceError(self.path, "no frames to write")
+            self._mux(self.video.encode())
+            self._pump_audio(None)
+            if self.resampler is not None:
+                self._mux(self.audio_out.encode())
+            self.out.close()
+        except (OSError, av.error.FFmpegError) as exc:
+            self.abort()
+            raise _fail(self.path, exc) from None
+        finally:
+            self.src.close()
+        os.replace(self.tmp, self.path)
+
+    def abort(self) -> None:
+        """Stop and delete the partial file."""
+        for container in (self.out, self.src):
+            with contextlib.suppress(Exception):  # best effort while already failing
+                container.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+def _pixel_format(codec: str, width: int, height: int) -> str:
+    if codec == "png":
+        return "rgb24"
+    if codec == "ffv1" or width % 2 or height % 2:  # 4:2:0 needs even sides
+        return "yuv444p"
+    return "yuv420p"
