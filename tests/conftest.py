@@ -48,3 +48,55 @@ def grid_pair(tmp_path_factory, grid_s1_faceset) -> tuple[Path, Path]:
     a = write_subset(s1, s1.records()[:60], root / "a").root
     b = write_subset(s2, s2.records()[:40], root / "b").root
     return a, b
+
+
+def cut_clip(src: Path, dst: Path, seconds: float) -> Path:
+    """The first ``seconds`` of ``src`` re-encoded with PyAV (H.264, audio packets copied)."""
+    import av
+
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        vin = inp.streams.video[0]
+        vout = out.add_stream("libx264", rate=vin.average_rate)
+        vout.width, vout.height, vout.pix_fmt = vin.codec_context.width, vin.codec_context.height, "yuv420p"
+        ain = inp.streams.audio[0]
+        aout = out.add_stream_from_template(ain)
+        for frame in inp.decode(vin):
+            if frame.time >= seconds:
+                break
+            out.mux(vout.encode(frame.reformat(format="yuv420p")))
+        out.mux(vout.encode())
+        inp.seek(0)
+        for packet in inp.demux(ain):
+            if packet.dts is None or packet.pts * packet.time_base >= seconds:
+                continue
+            packet.stream = aout
+            out.mux(packet)
+    return dst
+
+
+@pytest.fixture(scope="session")
+def s1_clip(tmp_path_factory) -> Path:
+    """Two seconds (50 frames) of GRID s1 with its audio."""
+    return cut_clip(SAMPLES / "grid/s1.mp4", tmp_path_factory.mktemp("clip") / "s1_2s.mp4", 2.0)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory, grid_pair) -> Path:
+    """A lite model trained for 30 steps on the GRID pair (seconds): enough to change faces."""
+    from twoface.config import TrainConfig
+    from twoface.train.loop import train
+
+    folder = tmp_path_factory.mktemp("model") / "m"
+    a, b = grid_pair
+    cfg = TrainConfig(
+        model_dir=str(folder),
+        faceset_a=str(a),
+        faceset_b=str(b),
+        iterations=30,
+        batch=8,
+        lr=5e-4,
+        save_every=1000,
+        progress=False,
+    )
+    train(cfg, report=lambda _m: None)
+    return folder

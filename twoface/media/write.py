@@ -44,8 +44,8 @@ def partial_path(path: Path) -> Path:
 
 
 def _fail(path: Path, exc: Exception) -> TwofaceError:
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return TwofaceError(path, "disk full while writing; nothing was left under this name")
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return TwofaceError(path, f"disk full while writing ({exc.strerror}); nothing was left under this name")
     return TwofaceError(path, f"could not write ({exc})")
 
 
