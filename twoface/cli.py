@@ -251,6 +251,71 @@ def run_convert(args) -> int:
     return 1 if summary.problems and not summary.outputs else 0
 
 
+def add_run(sub) -> None:
+    p = sub.add_parser("run", help="extract, train and convert in one go: A's video with B's face")
+    p.add_argument("a", help="video, photo or folder of person A (whose face is replaced)")
+    p.add_argument("b", help="video, photo or folder of person B (the face put on A)")
+    p.add_argument("-o", "--output", required=True, type=Path, help="the swapped video (or folder)")
+    p.add_argument("--work", help="folder for face sets and model (default: <output stem>_work)")
+    p.add_argument("--minutes", type=float, help="training time budget of this run")
+    p.add_argument("--iterations", type=int, help="total training steps to reach")
+    p.add_argument("--model", choices=["original", "lite", "hd128"], help="architecture (default lite)")
+    p.add_argument("--init-from", help="start from this model folder's weights (transfer learning)")
+    p.add_argument("--batch", type=int, default=16, help="faces per side per step (default 16)")
+    p.add_argument("--lr", type=float, default=5e-5, help="Adam learning rate (default 5e-5)")
+    p.add_argument("--upsample", type=int, default=0, help="upsample before detecting, for small faces")
+    p.add_argument("--colour", default="reinhard", choices=["reinhard", "avg", "hist", "none"])
+    p.add_argument("--mask", default="extended", help="components, extended, hull, learned, or a+b")
+    p.add_argument("--seamless", action="store_true", help="Poisson blending")
+    p.add_argument("--crf", type=int, default=18, help="x264 quality (default 18)")
+    p.add_argument("--watermark", action="store_true", help="also draw a visible SYNTHETIC label")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=run_run)
+
+
+def run_run(args) -> int:
+    from twoface.config import ConvertConfig, ExtractConfig, TrainConfig
+    from twoface.run import run
+
+    if args.minutes is None and args.iterations is None:
+        raise TwofaceError(args.output, "give a training budget: --minutes M or --iterations N")
+    result = run(
+        [args.a],
+        [args.b],
+        args.output,
+        args.work,
+        ExtractConfig(upsample=args.upsample, progress=not args.quiet),
+        TrainConfig(
+            model_dir="",
+            model=args.model,
+            iterations=args.iterations,
+            minutes=args.minutes,
+            batch=args.batch,
+            lr=args.lr,
+            device=args.device,
+            init_from=args.init_from,
+            progress=not args.quiet,
+        ),
+        ConvertConfig(
+            model_dir="",
+            colour=args.colour,
+            mask=args.mask,
+            seamless=args.seamless,
+            crf=args.crf,
+            watermark=args.watermark,
+            device=args.device,
+            progress=not args.quiet,
+        ),
+        report=_report,
+    )
+    model = result.work / "model"
+    print(f"{args.output}: {result.convert.line()}; model at step {result.train.step} in {model}")
+    if result.train.interrupted or result.convert.interrupted:
+        return 130
+    return 0 if result.convert.outputs else 1
+
+
 def add_inspect(sub) -> None:
     p = sub.add_parser("inspect", help="print the provenance record of an image or video")
     p.add_argument("files", nargs="+", type=Path)
@@ -287,6 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_sort(sub)
     add_train(sub)
     add_convert(sub)
+    add_run(sub)
     add_inspect(sub)
     return parser
 

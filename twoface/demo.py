@@ -1,20 +1,30 @@
-"""``make demo``: the pipeline so far on the bundled GRID clips.
+"""``make demo``: the whole pipeline on the bundled GRID clips, as ``twoface run`` does it.
 
-Extracts both speakers into face sets under ``demo/faces/`` and writes
-``demo/contact_sheet.png``: evenly spaced aligned faces of each, one row of 12 per speaker.
+Speaker s1 is A (the clip that gets converted), speaker s2 is B. Extracts both into
+``demo/work/faces_*``, trains ``lite`` for a short budget (``TWOFACE_DEMO_MINUTES``, default 3)
+or continues the model already in ``demo/work/model``, converts s1 and writes:
+
+- ``demo/out.mp4``: s1 with the swapped face, its audio and a provenance record;
+- ``demo/work/model/preview.png`` and ``loss.png``: what training produced;
+- ``demo/strip.png``: six frames, original above, swapped below;
+- ``demo/contact_sheet.png``: aligned faces of both speakers.
+
+A convincing swap needs hours of training on a CPU; each further ``make demo`` trains on.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 
-from twoface.config import ExtractConfig
+from twoface.config import ConvertConfig, ExtractConfig, TrainConfig
 from twoface.extract.faceset import FaceSet
-from twoface.extract.pipeline import extract
+from twoface.run import run
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -36,18 +46,44 @@ def contact_sheet(facesets: list[FaceSet], per_row: int = 12) -> np.ndarray:
     return np.vstack(rows)
 
 
+def frame_strip(original: Path, swapped: Path, count: int = 6, height: int = 160) -> np.ndarray:
+    """RGB image: ``count`` evenly spaced frames of ``original`` above the same frames of ``swapped``."""
+    rows = []
+    for path in (original, swapped):
+        with av.open(str(path)) as c:
+            frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+        picks = np.linspace(0, len(frames) - 1, count + 2).round().astype(int)[1:-1]
+        scale = height / frames[0].shape[0]
+        size = (round(frames[0].shape[1] * scale), height)
+        rows.append(np.hstack([cv2.resize(frames[i], size, interpolation=cv2.INTER_AREA) for i in picks]))
+    return np.vstack(rows)
+
+
+def _save(path: Path, image: np.ndarray) -> None:
+    cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+
+
 def main(out: Path = Path("demo")) -> int:
-    sets = []
-    for name in ("s1", "s2"):
-        summary = extract(
-            [SAMPLES / "grid" / f"{name}.mp4"], out / "faces" / name, ExtractConfig(), report=print
-        )
-        print(f"{name}: {summary.line()}")
-        sets.append(FaceSet.open(out / "faces" / name))
-    sheet = out / "contact_sheet.png"
-    cv2.imwrite(str(sheet), cv2.cvtColor(contact_sheet(sets), cv2.COLOR_RGB2BGR))
-    print(f"wrote {sheet} (aligned faces of both speakers) and face sets in {out / 'faces'}")
-    return 0
+    minutes = float(os.environ.get("TWOFACE_DEMO_MINUTES", "3"))
+    a, b = SAMPLES / "grid/s1.mp4", SAMPLES / "grid/s2.mp4"
+    result = run(
+        [str(a)],
+        [str(b)],
+        out / "out.mp4",
+        out / "work",
+        ExtractConfig(),
+        TrainConfig(model_dir="", minutes=minutes, lr=2e-4),
+        ConvertConfig(model_dir=""),
+        report=lambda line: print(f"twoface: {line}", file=sys.stderr),
+    )
+    _save(out / "contact_sheet.png", contact_sheet([FaceSet.open(out / "work" / f"faces_{s}") for s in "ab"]))
+    _save(out / "strip.png", frame_strip(a, out / "out.mp4"))
+    model = out / "work" / "model"
+    print(f"{out / 'out.mp4'}: {result.convert.line()}")
+    print(f"model: step {result.train.step} after this {minutes:g}-minute run, in {model}")
+    print(f"see {out / 'strip.png'} (original above, swapped below) and {model / 'preview.png'}")
+    print("a convincing swap takes hours on a CPU: `make demo` again trains on from this step")
+    return 0 if result.convert.outputs else 1
 
 
 if __name__ == "__main__":

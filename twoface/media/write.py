@@ -45,7 +45,9 @@ def partial_path(path: Path) -> Path:
 
 def _fail(path: Path, exc: Exception) -> TwofaceError:
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-        return TwofaceError(path, f"disk full while writing ({exc.strerror}); nothing was left under this name")
+        return TwofaceError(
+            path, f"disk full while writing ({exc.strerror}); nothing was left under this name"
+        )
     return TwofaceError(path, f"could not write ({exc})")
 
 
