@@ -201,3 +201,20 @@ def test_full_disk_leaves_no_half_file(s1_clip, tiny_model, tmp_path):
     assert "out.mp4" in run.stderr and "disk full" in run.stderr
     assert not out.exists() and not list(tmp_path.glob(".*partial*"))
     assert shutil.disk_usage(tmp_path).free > 0
+
+
+def test_run_goes_from_two_videos_to_a_swapped_video_and_trains_on_when_run_again(s1_clip, samples, tmp_path):
+    from conftest import cut_clip
+
+    b = cut_clip(samples / "grid/s2.mp4", tmp_path / "b.mp4", 2.0)
+    out = tmp_path / "swapped.mp4"
+    argv = ["run", str(s1_clip), str(b), "-o", str(out), "--batch", "4", "--quiet"]
+    assert main([*argv, "--iterations", "3"]) == 0
+    frames, _, _, audio = decode(out)
+    assert len(frames) == 50 and audio is not None
+    assert read_provenance(out)["synthetic"] is True
+    work = tmp_path / "swapped_work"
+    assert (work / "faces_a/faces.jsonl").is_file() and (work / "model/model.json").is_file()
+    assert main([*argv, "--iterations", "5"]) == 0
+    steps = np.loadtxt(work / "model/loss.csv", delimiter=",", skiprows=1)[:, 0]
+    assert list(steps) == [1, 2, 3, 4, 5]
