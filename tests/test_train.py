@@ -143,3 +143,64 @@ def test_transfer_copies_the_encoder(grid_pair, tmp_path):
     second = checkpoint.load(tmp_path / "second").model.encoder.state_dict()
     assert all(torch.equal(first[k], second[k]) for k in first)  # frozen: still identical
     assert any("copied" in ln and "encoder" in ln for ln in lines)
+
+
+def test_two_process_ddp_ends_with_identical_replicas(grid_pair, tmp_path):
+    """torchrun with 2 CPU processes (gloo): both replicas report the same weights digest, which
+    is also the digest of the model rank 0 saved."""
+    import re
+    import subprocess
+    import sys
+
+    from twoface.train.distributed import weights_digest
+
+    a, b = grid_pair
+    folder = tmp_path / "ddp"
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        "-m",
+        "twoface",
+        "train",
+        "-A",
+        str(a),
+        "-B",
+        str(b),
+        "-m",
+        str(folder),
+        "--iterations",
+        "3",
+        "--batch",
+        "4",
+        "--quiet",
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    run = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    digests = dict(re.findall(r"rank (\d)/2: step 3, weights ([0-9a-f]{16})", run.stderr))
+    assert set(digests) == {"0", "1"} and digests["0"] == digests["1"]
+    saved = checkpoint.load(folder, "cpu", lambda _m: None)
+    assert saved.meta["step"] == 3
+    assert weights_digest(saved.model) == digests["0"]
+
+
+def test_learned_mask_follows_the_landmark_mask(grid_pair, tmp_path):
+    from twoface.extract.faceset import FaceSet
+    from twoface.train.data import AugmentConfig, FaceData, to_tensor
+    from twoface.types import CropSpec
+
+    folder = tmp_path / "m"
+    train(quick(folder, grid_pair, iterations=60, lr=5e-4, batch=8, mask=True), report=lambda _m: None)
+    ck = checkpoint.load(folder, "cpu", lambda _m: None)
+    data = FaceData(FaceSet.open(grid_pair[0]), CropSpec.from_json(ck.meta["crop"]))
+    still = AugmentConfig(rotation=0, zoom=0, shift=0, flip=0, brightness=0, contrast=0, warp=0)
+    _, faces, weights = data.sample(16, still, np.random.default_rng(3))
+    with torch.no_grad():
+        mask = ck.model(to_tensor(faces), "a")[:, 3].numpy()
+    truth = weights >= 1
+    iou = ((mask > 0.5) & truth).sum() / ((mask > 0.5) | truth).sum()
+    assert np.abs(mask - truth).mean() < 0.2 and iou > 0.75

@@ -316,6 +316,102 @@ def run_run(args) -> int:
     return 0 if result.convert.outputs else 1
 
 
+def add_swap(sub) -> None:
+    p = sub.add_parser(
+        "swap", help="one-shot swap: put the face of one photo on photos or videos, no training"
+    )
+    p.add_argument("inputs", nargs="+", help="image files, videos, or folders of them")
+    p.add_argument("--face", required=True, help="photo of the face to put on (its largest face is used)")
+    p.add_argument("-o", "--output", required=True, type=Path, help="output file, folder, or frames pattern")
+    p.add_argument(
+        "--only", nargs="+", default=(), metavar="REF", help="swap only faces matching these photos"
+    )
+    p.add_argument("--threshold", type=float, default=0.6, help="identity distance for --only (default 0.6)")
+    p.add_argument("--colour", default="reinhard", choices=["reinhard", "avg", "hist", "none"])
+    p.add_argument("--seamless", action="store_true", help="Poisson blending (OpenCV seamlessClone)")
+    p.add_argument("--upsample", type=int, default=0, help="upsample before detecting, for small faces")
+    p.add_argument("--smoothing", default="1.0,4.0", help="One Euro 'min_cutoff,beta' for video, or off")
+    p.add_argument("--codec", help="video encoder (default libx264)")
+    p.add_argument("--crf", type=int, default=18, help="x264/x265 quality (default 18)")
+    p.add_argument("--preset", default="medium", help="x264/x265 preset (default medium)")
+    p.add_argument("--watermark", action="store_true", help="also draw a visible SYNTHETIC label")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_swap)
+
+
+def run_swap(args) -> int:
+    from twoface.config import ConvertConfig
+    from twoface.oneshot import swap_one_shot
+
+    cfg = ConvertConfig(
+        model_dir="",
+        colour=args.colour,
+        seamless=args.seamless,
+        only=tuple(args.only),
+        threshold=args.threshold,
+        upsample=args.upsample,
+        smoothing=_smoothing(args.smoothing),
+        codec=args.codec,
+        crf=args.crf,
+        preset=args.preset,
+        watermark=args.watermark,
+        progress=not args.quiet,
+    )
+    summary = swap_one_shot(args.face, args.inputs, args.output, cfg, report=_report)
+    print(summary.line())
+    if summary.interrupted:
+        return 130
+    return 1 if summary.problems and not summary.outputs else 0
+
+
+def add_live(sub) -> None:
+    p = sub.add_parser("live", help="real-time swap from a camera (or a video file standing in for one)")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--face", help="one-shot: photo of the face to put on (no training)")
+    who.add_argument("-m", "--model-dir", help="a trained model folder (A's faces become B)")
+    p.add_argument("--camera", type=int, default=0, help="camera number (default 0)")
+    p.add_argument("--source", help="play this video file as the camera, at its own frame rate")
+    p.add_argument("--record", help="also write the swapped stream to this video file")
+    p.add_argument("--window", default="auto", choices=["auto", "on", "off"], help="preview window")
+    p.add_argument(
+        "--stream",
+        type=int,
+        nargs="?",
+        const=8765,
+        metavar="PORT",
+        help="serve an MJPEG stream on 127.0.0.1 (default port 8765; automatic when no window)",
+    )
+    p.add_argument("--seconds", type=float, help="stop after this many seconds")
+    p.add_argument("--detect-size", type=int, default=320, help="longest side of the detection copy")
+    p.add_argument("--detect-every", type=int, default=3, help="re-detect every N frames, track between")
+    p.add_argument("--colour", default="reinhard", choices=["reinhard", "avg", "hist", "none"])
+    p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, mps")
+    p.set_defaults(func=run_live)
+
+
+def run_live(args) -> int:
+    from twoface.config import LiveConfig
+    from twoface.live import live
+
+    cfg = LiveConfig(
+        face=args.face,
+        model_dir=args.model_dir,
+        camera=args.camera,
+        source=args.source,
+        record=args.record,
+        window=args.window,
+        stream_port=args.stream,
+        seconds=args.seconds,
+        detect_side=args.detect_size,
+        detect_every=args.detect_every,
+        colour=args.colour,
+        device=args.device,
+    )
+    stats = live(cfg, report=_report)
+    print(stats.line() + (f"; recorded {args.record}" if args.record else ""))
+    return 0
+
+
 def add_inspect(sub) -> None:
     p = sub.add_parser("inspect", help="print the provenance record of an image or video")
     p.add_argument("files", nargs="+", type=Path)
@@ -353,6 +449,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_train(sub)
     add_convert(sub)
     add_run(sub)
+    add_swap(sub)
+    add_live(sub)
     add_inspect(sub)
     return parser
 

@@ -89,3 +89,26 @@ class ConvertConfig:
     watermark: bool = False
     device: str = "auto"
     progress: bool = True
+
+
+@dataclass(frozen=True)
+class LiveConfig:
+    """Settings of ``twoface live``. Exactly one of ``face`` (one-shot photo) and ``model_dir``.
+    Source: ``source`` (a video file played at its own rate) or camera number ``camera``.
+    ``window``: "auto" (a window when a display can show one), "on" or "off"; ``stream_port``:
+    serve an MJPEG stream on 127.0.0.1 (None: only when no window). ``seconds``: stop after."""
+
+    face: str | None = None
+    model_dir: str | None = None
+    camera: int = 0
+    source: str | None = None
+    record: str | None = None
+    window: str = "auto"
+    stream_port: int | None = None
+    seconds: float | None = None
+    detect_side: int = 320
+    detect_every: int = 3
+    smoothing: tuple[float, float] | None = (1.0, 4.0)
+    colour: str = "reinhard"
+    mask: str = "extended"
+    device: str = "auto"

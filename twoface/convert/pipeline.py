@@ -72,9 +72,12 @@ class FaceSwapper:
         return out
 
 
+Swapper = Callable[[np.ndarray, list[np.ndarray]], np.ndarray]  # (RGB frame, landmarks) -> frame
+
+
 @dataclass(frozen=True)
 class _Job:
-    swapper: FaceSwapper
+    swapper: Swapper
     cfg: ConvertConfig
     refs: np.ndarray | None
     record: dict
@@ -84,28 +87,40 @@ class _Job:
 def convert(
     inputs: list[str | Path], output: str | Path, cfg: ConvertConfig, report: Report = print
 ) -> ConvertSummary:
-    """Swap the faces of every input into ``output`` (a file for one input, else a folder).
-
-    Problems with single inputs are reported and skipped; a bad model, bad reference photo or
-    unusable output stops the run with TwofaceError. Ctrl-C stops cleanly: finished outputs are
-    kept, the one in progress is removed (``summary.interrupted``).
-    """
-    files, errors = expand_inputs(inputs)
-    summary = ConvertSummary()
-    for err in errors:
-        _problem(summary, report, str(err))
-    plan = plan_outputs(files, [Path(p) for p in inputs], Path(output))
+    """Swap the faces of every input into ``output`` (a file for one input, else a folder) with
+    the trained model in ``cfg.model_dir``. See :func:`swap_media` for what happens on problems."""
     swap = load_model(cfg.model_dir, cfg.device, report)
     blend = BlendConfig(cfg.colour, cfg.mask, cfg.erode, cfg.feather, cfg.seamless, cfg.sharpen)
     try:
         swapper = FaceSwapper(swap, cfg.direction, blend)
     except ValueError as exc:
         raise TwofaceError(cfg.model_dir, str(exc)) from None
+    model = f"{swap.name} ({Path(swap.folder).name}, step {swap.step})"
+    record = provenance(f"autoencoder {cfg.direction}", model)
+    return swap_media(inputs, output, swapper, record, cfg, report)
+
+
+def swap_media(
+    inputs: list[str | Path],
+    output: str | Path,
+    swapper: Swapper,
+    record: dict,
+    cfg: ConvertConfig,
+    report: Report = print,
+) -> ConvertSummary:
+    """Run ``swapper`` over every face of every input and write the results with ``record``.
+
+    Problems with single inputs are reported and skipped; a bad reference photo or unusable
+    output stops the run with TwofaceError. Ctrl-C stops cleanly: finished outputs are kept,
+    the one in progress is removed (``summary.interrupted``).
+    """
+    files, errors = expand_inputs(inputs)
+    summary = ConvertSummary()
+    for err in errors:
+        _problem(summary, report, str(err))
+    plan = plan_outputs(files, [Path(p) for p in inputs], Path(output))
     detect = make_detector(cfg.detector, cfg.upsample)
     refs = load_references([Path(p) for p in cfg.only], detect) if cfg.only else None
-    record = provenance(
-        f"autoencoder {cfg.direction}", f"{swap.name} ({Path(swap.folder).name}, step {swap.step})"
-    )
     job = _Job(swapper, cfg, refs, record, report)
     try:
         for src, dst in plan:

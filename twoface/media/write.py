@@ -102,7 +102,8 @@ class GifWriter:
 
 
 class VideoWriter:
-    """Encode frames to ``path`` with the timing, audio and metadata of ``source``.
+    """Encode frames to ``path`` with the timing, audio and metadata of ``source`` (or, with
+    ``source`` None, at a nominal ``rate`` with millisecond timestamps and no audio: live capture).
 
     ``codec`` None picks H.264 (VP9 for .webm, MPEG-4 Part 2 for .avi); ``crf`` and ``preset``
     apply to the x264/x265/VP9 encoders. Call :meth:`write` with each frame's RGB image and its
@@ -112,24 +113,27 @@ class VideoWriter:
     def __init__(
         self,
         path: Path,
-        source: Path,
+        source: Path | None,
         record: dict,
         codec: str | None = None,
         crf: int = 18,
         preset: str = "medium",
         report=print,
+        rate: Fraction = Fraction(25),
     ) -> None:
         self.path, self.tmp = path, partial_path(path)
         self.report = report
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.src = av.open(str(source))
+        self.src = av.open(str(source)) if source is not None else None
         self.codec, self.crf, self.preset = codec, crf, preset
-        self.time_base = self.src.streams.video[0].time_base or Fraction(1, 90000)
+        src_video = self.src.streams.video[0] if self.src else None
+        self.rate = (src_video.average_rate if src_video else None) or rate
+        self.time_base = (src_video.time_base if src_video else None) or Fraction(1, 1000)
         self.video = None
         self.out = av.open(str(self.tmp), "w", options={"movflags": "use_metadata_tags"})
         try:
             self._copy_metadata(record)
-            self.audio_in = self.src.streams.audio[0] if self.src.streams.audio else None
+            self.audio_in = self.src.streams.audio[0] if self.src and self.src.streams.audio else None
             self.audio_out, self.resampler = self._audio_stream()
         except (av.error.FFmpegError, ValueError) as exc:
             self.abort()
@@ -139,16 +143,17 @@ class VideoWriter:
         self.frames = 0
 
     def _copy_metadata(self, record: dict) -> None:
-        keep = {k: v for k, v in self.src.metadata.items() if k not in ("encoder", "major_brand")}
+        found = self.src.metadata.items() if self.src else ()
+        keep = {k: v for k, v in found if k not in ("encoder", "major_brand")}
         self.out.metadata.update({**keep, **container_tags(record)})
 
     def _video_stream(self, width: int, height: int):
         name = self.codec or _VIDEO_DEFAULT.get(self.path.suffix.lower(), "libx264")
-        src = self.src.streams.video[0]
-        stream = self.out.add_stream(name, rate=src.average_rate or Fraction(25))
+        stream = self.out.add_stream(name, rate=self.rate)
         stream.width, stream.height = width, height
         stream.pix_fmt = _pixel_format(name, width, height)
-        stream.time_base = src.time_base or Fraction(1, 90000)
+        stream.time_base = self.time_base
+        stream.codec_context.time_base = self.time_base  # timestamps pass through unrounded
         if name in ("libx264", "libx265"):
             stream.options = {"crf": str(self.crf), "preset": self.preset}
         elif name == "libvpx-vp9":
@@ -235,12 +240,15 @@ class VideoWriter:
             self.abort()
             raise _fail(self.path, exc) from None
         finally:
-            self.src.close()
+            if self.src is not None:
+                self.src.close()
         os.replace(self.tmp, self.path)
 
     def abort(self) -> None:
         """Stop and delete the partial file."""
         for container in (self.out, self.src):
+            if container is None:
+                continue
             with contextlib.suppress(Exception):  # best effort while already failing
                 container.close()
         self.tmp.unlink(missing_ok=True)

@@ -53,3 +53,17 @@ class AutoEncoder(nn.Module):
 
     def forward(self, x: torch.Tensor, side: str) -> torch.Tensor:
         return self.decoder(side)(self.encoder(x))
+
+
+class Paired(nn.Module):
+    """The training view of an :class:`AutoEncoder`: one encoder pass over A's and B's batches
+    stacked, then each half through its own decoder. ``forward(xa, xb) -> (out_a, out_b)``.
+    Every weight takes part in every call, which is what DistributedDataParallel needs."""
+
+    def __init__(self, model: AutoEncoder) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, xa: torch.Tensor, xb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        z = self.model.encoder(torch.cat([xa, xb]))
+        return self.model.decoder_a(z[: len(xa)]), self.model.decoder_b(z[len(xa) :])

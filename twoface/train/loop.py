@@ -19,10 +19,10 @@ from twoface.config import TrainConfig
 from twoface.errors import TwofaceError
 from twoface.extract.faceset import FaceSet
 from twoface.models import checkpoint
-from twoface.models.autoencoder import AutoEncoder
+from twoface.models.autoencoder import AutoEncoder, Paired
 from twoface.models.registry import build
+from twoface.train import distributed
 from twoface.train.data import AugmentConfig, FaceData, to_tensor
-from twoface.train.device import pick_device
 from twoface.train.losses import LOSSES
 from twoface.types import CropSpec
 
@@ -99,19 +99,30 @@ def _transfer(model: AutoEncoder, source: str, report) -> None:
     report(f"{source}: copied {len(fits)} of {len(own)} tensors ({', '.join(parts) or 'none'})")
 
 
-def _step(model, opt, loss_fn, batches, device) -> tuple[float, float]:
+def train_step(runner, opt, loss_fn, batches, device) -> tuple[float, float]:
+    """One optimiser step on ``batches`` = ((inputs, targets, weights) of A, same of B) through
+    ``runner`` (a :class:`Paired` model, maybe DDP-wrapped or compiled); the two losses."""
     opt.zero_grad(set_to_none=True)
-    losses = []
-    for side, (x, y, w) in zip("ab", batches, strict=True):
-        x, y = to_tensor(x).to(device), to_tensor(y).to(device)
-        w = torch.from_numpy(w)[:, None].to(device)
-        x, y = (t.contiguous(memory_format=torch.channels_last) for t in (x, y))
-        with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=device == "cuda"):
-            out = model(x, side)
-        losses.append(loss_fn(out[:, :3].float(), y, w))
+    xs, ys, ws = [], [], []
+    for x, y, w in batches:
+        xs.append(to_tensor(x).to(device).contiguous(memory_format=torch.channels_last))
+        ys.append(to_tensor(y).to(device))
+        ws.append(torch.from_numpy(w)[:, None].to(device))
+    with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=device.startswith("cuda")):
+        outs = runner(*xs)
+    losses = [_loss(loss_fn, o.float(), y, w) for o, y, w in zip(outs, ys, ws, strict=True)]
     sum(losses).backward()
     opt.step()
     return losses[0].item(), losses[1].item()
+
+
+def _loss(loss_fn, out: torch.Tensor, target: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Image loss on the RGB channels; a model with a mask channel also learns the landmark face
+    mask (weights >= 1: the face hull with the forehead) by mean squared error."""
+    loss = loss_fn(out[:, :3], target, weights)
+    if out.shape[1] > 3:
+        loss = loss + torch.nn.functional.mse_loss(out[:, 3:], (weights >= 1).float())
+    return loss
 
 
 def preview(model: AutoEncoder, faces_a: np.ndarray, faces_b: np.ndarray, device: str) -> np.ndarray:
@@ -163,15 +174,18 @@ def plot_losses(loss_csv: str, path: Path) -> None:
 
 def train(cfg: TrainConfig, report=print) -> TrainResult:
     """Train (or resume) the model in ``cfg.model_dir`` until ``iterations``, ``minutes`` or
-    Ctrl-C, saving a consistent model every ``save_every`` steps and at the end."""
+    Ctrl-C, saving a consistent model every ``save_every`` steps and at the end. Under torchrun
+    the processes train replicas together (:mod:`twoface.train.distributed`); rank 0 saves."""
     torch.manual_seed(cfg.seed)
-    device = pick_device(cfg.device)
+    dist = distributed.setup(cfg.device)
+    device = dist.device
     folder = Path(cfg.model_dir)
-    model, meta, opt_state, loss_csv = _start(cfg, device, report)
+    say = report if dist.main else _silent
+    model, meta, opt_state, loss_csv = _start(cfg, device, say)
     spec = CropSpec.from_json(meta["crop"])
     data = [
-        _load_faces(cfg.faceset_a or meta["facesets"]["a"], spec, report),
-        _load_faces(cfg.faceset_b or meta["facesets"]["b"], spec, report),
+        _load_faces(cfg.faceset_a or meta["facesets"]["a"], spec, say),
+        _load_faces(cfg.faceset_b or meta["facesets"]["b"], spec, say),
     ]
     model = model.to(memory_format=torch.channels_last)
     if cfg.freeze_encoder:
@@ -181,26 +195,30 @@ def train(cfg: TrainConfig, report=print) -> TrainResult:
     )
     if opt_state is not None and not cfg.freeze_encoder:
         opt.load_state_dict(opt_state)
-    runner = torch.compile(model) if cfg.compile else model
+    runner = distributed.wrap(Paired(model), dist)
+    runner = torch.compile(runner) if cfg.compile else runner
     loss_fn = LOSSES[meta["config"]["loss"]]
-    rng = np.random.default_rng(cfg.seed + meta["step"])
+    rng = np.random.default_rng(cfg.seed + meta["step"] + 7919 * dist.rank)
     aug = AugmentConfig()
     previews = (_fixed_faces(data[0]), _fixed_faces(data[1]), device)
     step, la, lb = meta["step"], float("nan"), float("nan")
     start = time.monotonic() - _seconds_so_far(loss_csv)
     lines = [loss_csv]
-    bar = tqdm(initial=step, total=cfg.iterations, unit="it", disable=not cfg.progress, desc="train")
+    show = cfg.progress and dist.main
+    bar = tqdm(initial=step, total=cfg.iterations, unit="it", disable=not show, desc="train")
+    stop_flag = distributed.StopFlag() if dist.world > 1 else None
     interrupted = False
 
     def save_now() -> None:
-        state = {**meta, "step": step, "history": {"loss_a": la, "loss_b": lb}}
-        _save(folder, model, opt, state, "".join(lines), previews)
+        if dist.main:
+            state = {**meta, "step": step, "history": {"loss_a": la, "loss_b": lb}}
+            _save(folder, model, opt, state, "".join(lines), previews)
 
     try:
         run_start = time.monotonic()
-        while not _done(cfg, step, start, run_start):
+        while not distributed.agree(_done(cfg, step, start, run_start) or _raised(stop_flag), dist):
             batches = [d.sample(meta["config"]["batch"], aug, rng) for d in data]
-            la, lb = _step(runner, opt, loss_fn, batches, device)
+            la, lb = train_step(runner, opt, loss_fn, batches, device)
             step += 1
             lines.append(f"{step},{la:.6f},{lb:.6f},{time.monotonic() - start:.2f}\n")
             bar.update(1)
@@ -211,8 +229,22 @@ def train(cfg: TrainConfig, report=print) -> TrainResult:
         interrupted = True
     finally:
         bar.close()
+        if stop_flag is not None:
+            stop_flag.restore()
+    interrupted = interrupted or _raised(stop_flag)
     save_now()
+    if dist.world > 1:
+        report(f"rank {dist.rank}/{dist.world}: step {step}, weights {distributed.weights_digest(model)}")
+        distributed.finish(dist)
     return TrainResult(step, la, lb, interrupted)
+
+
+def _silent(_line: str) -> None:
+    pass
+
+
+def _raised(flag) -> bool:
+    return flag is not None and flag.raised
 
 
 def _seconds_so_far(loss_csv: str) -> float:

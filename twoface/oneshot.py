@@ -1,0 +1,171 @@
+"""One-shot swap: one photo of B, no training. The classic landmark method.
+
+The 68 landmarks of B's photo are triangulated once (Delaunay). For each target face the same
+triangles, placed on the target's landmarks, define a piecewise-affine map; one ``cv2.remap``
+pulls B's face into the target's pose. Colour is matched inside the face, and the result is
+blended into the target's face hull, leaving the target's own eyes and inner mouth (so blinks,
+gaze and speech read as the target's). On video the tracker's smoothed landmarks keep it steady.
+
+Images are RGB uint8 ``(H, W, 3)``; landmarks ``(68, 2)`` float ``x, y`` in pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from twoface.config import ConvertConfig
+from twoface.convert.colour import COLOURS
+from twoface.convert.pipeline import ConvertSummary, swap_media
+from twoface.errors import TwofaceError
+from twoface.extract.detect import make_detector
+from twoface.extract.landmarks import landmarks68
+from twoface.masks import MASKS, erode, face_size, feather
+from twoface.media.provenance import provenance
+from twoface.media.read import read_image
+
+EYES = (slice(36, 42), slice(42, 48))
+INNER_MOUTH = slice(60, 68)
+
+
+@dataclass(frozen=True, eq=False)
+class SourceFace:
+    """B's photo, its face's landmarks and the Delaunay triangles ``(T, 3)`` over them."""
+
+    image: np.ndarray
+    landmarks: np.ndarray
+    triangles: np.ndarray
+
+
+def triangulate(points: np.ndarray) -> np.ndarray:
+    """Delaunay triangles over ``points`` ``(N, 2)`` as ``(T, 3)`` indices into them."""
+    lo = points.min(axis=0) - 10
+    hi = points.max(axis=0) + 10
+    subdiv = cv2.Subdiv2D((int(lo[0]), int(lo[1]), int(hi[0] - lo[0]) + 1, int(hi[1] - lo[1]) + 1))
+    for x, y in points:
+        subdiv.insert((float(x), float(y)))
+    index = {(round(float(x), 2), round(float(y), 2)): i for i, (x, y) in enumerate(points)}
+    triangles = []
+    for t in subdiv.getTriangleList():
+        corners = [(round(float(t[k]), 2), round(float(t[k + 1]), 2)) for k in (0, 2, 4)]
+        if all(c in index for c in corners):
+            triangles.append([index[c] for c in corners])
+    return np.array(triangles, np.int32)
+
+
+def load_source_face(path: str | Path, detect, report=print) -> SourceFace:
+    """B's face from a photo: the largest face found (said so when there are several)."""
+    image = read_image(path)
+    found = detect(image)
+    if not found:
+        raise TwofaceError(path, "no face found in this photo")
+    det = max(found, key=lambda d: (d.box[2] - d.box[0]) * (d.box[3] - d.box[1]))
+    if len(found) > 1:
+        report(f"{path}: {len(found)} faces found; using the largest")
+    landmarks = landmarks68(image, det.box)
+    return SourceFace(image, landmarks, triangulate(landmarks))
+
+
+def _triangle_maps(src: np.ndarray, dst: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """``(T, 2, 3)`` affine matrices mapping each destination triangle onto its source one."""
+    maps = np.empty((len(triangles), 2, 3), np.float64)
+    for i, tri in enumerate(triangles):
+        maps[i] = cv2.getAffineTransform(dst[tri].astype(np.float32), src[tri].astype(np.float32))
+    return maps
+
+
+def warp_source(
+    source: SourceFace, target: np.ndarray, shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """B's face moved onto ``target`` landmarks (pixels of an image of ``shape``): the warped
+    RGB uint8 image and a float32 mask of the pixels the triangles cover."""
+    owner = np.full(shape, -1, np.int32)
+    for i, tri in enumerate(source.triangles):
+        cv2.fillConvexPoly(owner, np.round(target[tri]).astype(np.int32), i)
+    ys, xs = np.nonzero(owner >= 0)
+    map_x = np.zeros(shape, np.float32)
+    map_y = np.zeros(shape, np.float32)
+    if len(xs):
+        m = _triangle_maps(source.landmarks, target, source.triangles)[owner[ys, xs]]
+        map_x[ys, xs] = m[:, 0, 0] * xs + m[:, 0, 1] * ys + m[:, 0, 2]
+        map_y[ys, xs] = m[:, 1, 0] * xs + m[:, 1, 1] * ys + m[:, 1, 2]
+    warped = cv2.remap(source.image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return warped, (owner >= 0).astype(np.float32)
+
+
+def blend_mask(landmarks: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Face outline (``components``) without the eyes and the inner mouth, float32 in [0, 1]."""
+    mask = MASKS["components"](landmarks, shape)
+    for part in (*EYES, INNER_MOUTH):
+        hull = cv2.convexHull(np.round(landmarks[part]).astype(np.int32))
+        cv2.fillConvexPoly(mask, hull, 0.0, lineType=cv2.LINE_AA)
+    return mask
+
+
+class OneShotSwapper:
+    """Puts ``source``'s face on every face of a frame; same call as the model swapper."""
+
+    def __init__(self, source: SourceFace, colour: str = "reinhard", seamless: bool = False) -> None:
+        if colour not in COLOURS:
+            raise ValueError(f"unknown colour method {colour!r}; choose from {', '.join(COLOURS)}")
+        self.source, self.colour, self.seamless = source, colour, seamless
+
+    def __call__(self, image: np.ndarray, landmarks: list[np.ndarray]) -> np.ndarray:
+        out = image.copy()
+        for lm in landmarks:
+            self._one(out, lm)
+        return out
+
+    def _one(self, out: np.ndarray, landmarks: np.ndarray) -> None:
+        size = face_size(landmarks)
+        pad = round(0.2 * size)
+        x0, y0 = np.maximum(np.floor(landmarks.min(axis=0)).astype(int) - pad, 0)
+        x1, y1 = np.minimum(np.ceil(landmarks.max(axis=0)).astype(int) + pad, out.shape[1::-1])
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            return
+        local = landmarks - (x0, y0)
+        region = out[y0:y1, x0:x1]
+        warped, covered = warp_source(self.source, local, region.shape[:2])
+        mask = np.minimum(blend_mask(local, region.shape[:2]), erode(covered, 1))
+        target = region.astype(np.float32) / 255
+        new = COLOURS[self.colour](warped.astype(np.float32) / 255, target, mask) * 255
+        if self.seamless:
+            new = _clone(out, new.astype(np.uint8), mask, (x0, y0)).astype(np.float32)
+        alpha = feather(erode(mask, max(1, round(0.01 * size))), max(1, round(0.05 * size)))[..., None]
+        region[:] = np.round(new * alpha + region * (1 - alpha)).astype(np.uint8)
+
+
+def _clone(frame: np.ndarray, new: np.ndarray, mask: np.ndarray, origin: tuple[int, int]) -> np.ndarray:
+    """Poisson blend of the region into ``frame``; the region's new pixels (``new`` if OpenCV
+    cannot place it, e.g. at the frame border)."""
+    binary = (mask > 0.5).astype(np.uint8) * 255
+    bx, by, bw, bh = cv2.boundingRect(binary)
+    if bw < 3 or bh < 3:
+        return new
+    x0, y0 = origin
+    h, w = new.shape[:2]
+    try:
+        cloned = cv2.seamlessClone(
+            new, frame, binary, (x0 + bx + bw // 2, y0 + by + bh // 2), cv2.NORMAL_CLONE
+        )
+    except cv2.error:
+        return new
+    return cloned[y0 : y0 + h, x0 : x0 + w]
+
+
+def swap_one_shot(
+    face: str | Path, inputs: list[str | Path], output: str | Path, cfg: ConvertConfig, report=print
+) -> ConvertSummary:
+    """Put the face of the photo ``face`` on the faces of ``inputs`` (images or videos), written
+    as convert writes (timing, audio, provenance). ``cfg.model_dir`` is not used."""
+    source = load_source_face(face, make_detector(cfg.detector, cfg.upsample), report)
+    try:
+        swapper = OneShotSwapper(source, cfg.colour, cfg.seamless)
+    except ValueError as exc:
+        raise TwofaceError(face, str(exc)) from None
+    record = provenance("one-shot landmark warp", source=None)
+    record["face_photo"] = Path(face).name
+    return swap_media(inputs, output, swapper, record, cfg, report)
