@@ -47,12 +47,12 @@ def triangulate(points: np.ndarray) -> np.ndarray:
     subdiv = cv2.Subdiv2D((int(lo[0]), int(lo[1]), int(hi[0] - lo[0]) + 1, int(hi[1] - lo[1]) + 1))
     for x, y in points:
         subdiv.insert((float(x), float(y)))
-    index = {(round(float(x), 2), round(float(y), 2)): i for i, (x, y) in enumerate(points)}
     triangles = []
-    for t in subdiv.getTriangleList():
-        corners = [(round(float(t[k]), 2), round(float(t[k + 1]), 2)) for k in (0, 2, 4)]
-        if all(c in index for c in corners):
-            triangles.append([index[c] for c in corners])
+    for t in subdiv.getTriangleList().reshape(-1, 3, 2):
+        gaps = np.linalg.norm(points[None, :, :] - t[:, None, :], axis=2)  # (3, N)
+        nearest = gaps.argmin(axis=1)
+        if gaps[np.arange(3), nearest].max() < 0.5 and len(set(nearest)) == 3:
+            triangles.append(nearest)
     return np.array(triangles, np.int32)
 
 

@@ -1,0 +1,107 @@
+"""One-shot swap and live, on the bundled photos and clips."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from test_convert import decode, face_box, far_and_inner
+
+from twoface.cli import main
+from twoface.config import ConvertConfig, LiveConfig
+from twoface.extract.detect import make_detector
+from twoface.extract.identity import embed, largest_face_embedding
+from twoface.extract.landmarks import landmarks68
+from twoface.live import live
+from twoface.media.provenance import read_provenance
+from twoface.media.read import read_image
+from twoface.oneshot import swap_one_shot, triangulate
+
+
+def quiet() -> ConvertConfig:
+    return ConvertConfig(model_dir="", progress=False)
+
+
+def test_triangulation_covers_the_landmarks(samples):
+    image = read_image(samples / "identity/biden_1.jpg")
+    det = make_detector("hog", 0)(image)[0]
+    points = landmarks68(image, det.box)
+    triangles = triangulate(points)
+    assert len(triangles) > 90 and triangles.min() >= 0 and triangles.max() < 68
+    assert set(np.unique(triangles)) == set(range(68))
+
+
+def test_one_shot_moves_identity_towards_the_face_and_leaves_the_rest(samples, tmp_path):
+    photo, face = samples / "identity/biden_1.jpg", samples / "identity/obama_1.jpg"
+    out = tmp_path / "swapped.png"
+    summary = swap_one_shot(face, [photo], out, quiet(), report=lambda _m: None)
+    assert summary.faces_swapped == 1
+    detect = make_detector("hog", 0)
+    ref = largest_face_embedding(face, detect)
+    before, after = read_image(photo), read_image(out)
+    det = max(detect(before), key=lambda d: d.box[2] - d.box[0])
+    points = landmarks68(before, det.box)
+    d_before = np.linalg.norm(embed(before, points) - ref)
+    d_after = np.linalg.norm(embed(after, landmarks68(after, det.box)) - ref)
+    assert d_after < d_before - 0.05
+    hull = np.zeros(before.shape[:2], np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(points.astype(np.int32)), 1)
+    outside = cv2.dilate(hull, np.ones((9, 9), np.uint8)) == 0
+    assert np.array_equal(after[outside], before[outside])
+    assert read_provenance(out)["method"] == "one-shot landmark warp"
+
+
+def test_one_shot_video_keeps_frames_fps_and_audio(s1_clip, samples, tmp_path):
+    out = tmp_path / "clip.mp4"
+    argv = ["swap", "--face", str(samples / "identity/biden_1.jpg"), str(s1_clip), "-o", str(out), "--quiet"]
+    assert main(argv) == 0
+    src, fps_in, dur_in, audio_in = decode(s1_clip)
+    dst, fps_out, dur_out, audio_out = decode(out)
+    assert len(dst) == len(src) and fps_out == fps_in and abs(dur_out - dur_in) <= 1 / fps_in
+    assert audio_out is not None and abs(audio_out - audio_in) < 0.03
+    far, inner = far_and_inner(src[20].shape, face_box(src[20]))
+    diff = np.abs(src[20].astype(int) - dst[20]).mean(axis=2)
+    assert diff[far].mean() < 2.0 and diff[inner].mean() > 5.0
+
+
+def test_one_shot_bad_photos(samples, tmp_path, capsys):
+    clip = samples / "grid/s2.mp4"
+    assert (
+        main(["swap", "--face", str(samples / "edge/no_face.jpg"), str(clip), "-o", str(tmp_path / "x.mp4")])
+        == 1
+    )
+    assert "no_face.jpg: no face found" in capsys.readouterr().err
+    group = samples / "identity/obama_biden.jpg"
+    photo = samples / "identity/biden_2.jpg"
+    assert main(["swap", "--face", str(group), str(photo), "-o", str(tmp_path / "y.jpg"), "--quiet"]) == 0
+    assert "2 faces found; using the largest" in capsys.readouterr().err
+
+
+def test_live_from_a_file_records_the_swap(s1_clip, samples, tmp_path):
+    record = tmp_path / "live.mp4"
+    cfg = LiveConfig(
+        face=str(samples / "identity/biden_1.jpg"), source=str(s1_clip), record=str(record), window="off"
+    )
+    stats = live(cfg, report=lambda _m: None)
+    assert stats.frames_in == 50 and stats.frames_shown >= 10
+    assert stats.frames_shown + stats.dropped <= stats.frames_in
+    recorded, _, duration, _ = decode(record)
+    assert len(recorded) == stats.frames_shown and 1.0 < duration <= 2.5
+    assert read_provenance(record)["synthetic"] is True
+    source, *_ = decode(s1_clip)
+    far, inner = far_and_inner(source[0].shape, face_box(source[0]))
+    for frame in recorded[:: max(1, len(recorded) // 4)]:
+        diffs = [np.abs(frame.astype(int) - s).mean(axis=2) for s in source]
+        assert min(d[inner].mean() for d in diffs) > 4.0  # no source frame has this face
+        assert min(d[far].mean() for d in diffs) < 3.0  # but the scene is the source's
+
+
+def test_live_bad_sources(samples, tmp_path, capsys):
+    face = str(samples / "identity/biden_1.jpg")
+    assert main(["live", "--face", face, "--camera", "7", "--window", "off"]) == 1
+    assert "camera 7: cannot open it (cameras found:" in capsys.readouterr().err
+    assert main(["live", "--face", face, "--source", str(tmp_path / "none.mp4"), "--window", "off"]) == 1
+    assert "none.mp4: no such file" in capsys.readouterr().err
+    assert (
+        main(["live", "-m", str(tmp_path), "--source", str(samples / "grid/s2.mp4"), "--window", "off"]) == 1
+    )
+    assert "not a twoface model" in capsys.readouterr().err
