@@ -55,26 +55,31 @@ def one_model(name: str, faces_a: str, faces_b: str, batch: int, steps: int) -> 
     import torch
 
     from twoface.extract.faceset import FaceSet
+    from twoface.models.autoencoder import Paired
     from twoface.models.registry import build
     from twoface.train.data import AugmentConfig, FaceData
     from twoface.train.loop import MODEL_MARGIN, train_step
     from twoface.train.losses import LOSSES
+    from twoface.train.tuning import LAYOUTS, TIMED, WARM, LayoutTuner
     from twoface.types import CropSpec
 
     model = build(name)
     spec = CropSpec(model.arch.size, MODEL_MARGIN)
     data = [FaceData(FaceSet.open(p), spec) for p in (faces_a, faces_b)]
     flops = flops_per_face(model, batch)
-    model = model.to(memory_format=torch.channels_last)
-    opt = torch.optim.Adam(model.parameters(), lr=5e-5, betas=(0.5, 0.999))
+    runner = Paired(model)
+    opt = torch.optim.Adam(model.parameters(), lr=5e-5, betas=(0.5, 0.999), fused=True)
+    tuner = LayoutTuner(model, opt, "cpu")
+    warm = len(LAYOUTS) * (WARM + TIMED) + 1  # the tuner's trial steps, then one in its choice
     rng, aug = np.random.default_rng(0), AugmentConfig()
     data_s, total_s = [], []
-    for i in range(steps + 3):
+    for i in range(steps + warm):
         start = time.perf_counter()
         batches = [d.sample(batch, aug, rng) for d in data]
         sampled = time.perf_counter()
-        train_step(model, opt, LOSSES["ssim_l1"], batches, "cpu")
-        if i >= 3:  # warm-up steps are not timed
+        train_step(runner, opt, LOSSES["ssim_l1"], batches, "cpu", tuner.layout())
+        tuner.record(time.perf_counter() - sampled)
+        if i >= warm:  # the layout trials are not timed
             data_s.append(sampled - start)
             total_s.append(time.perf_counter() - start)
     step = statistics.median(total_s)
@@ -87,6 +92,7 @@ def one_model(name: str, faces_a: str, faces_b: str, batch: int, steps: int) -> 
         "train_gflop_per_face": round(flops / 1e9, 3),
         "matmul_peak_gflops": round(peak, 1),
         "share_of_matmul_peak": round(flops * 2 * batch / step / 1e9 / peak, 3),
+        "layout": str(tuner.current).removeprefix("torch."),
         "batch_per_side": batch,
         "timed_steps": steps,
     }
@@ -124,7 +130,9 @@ def main() -> None:
                 "--steps",
                 str(args.steps),
             ]
-            run = subprocess.run(cmd, capture_output=True, text=True, check=True)
+            run = subprocess.run(cmd, capture_output=True, text=True)
+            if run.returncode:
+                sys.exit(f"bench/train.py: {name} failed:\n{run.stderr[-3000:]}")
             result[name] = json.loads(run.stdout)
     result["reference_original_faces_per_s"] = 6
     result["target_original_faces_per_s"] = 9

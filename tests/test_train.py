@@ -204,3 +204,36 @@ def test_learned_mask_follows_the_landmark_mask(grid_pair, tmp_path):
     truth = weights >= 1
     iou = ((mask > 0.5) & truth).sum() / ((mask > 0.5) | truth).sum()
     assert np.abs(mask - truth).mean() < 0.2 and iou > 0.75
+
+
+def test_layout_tuner_switches_layouts_without_changing_the_maths():
+    """Training through the tuner's layout trials gives the same weights as training in one
+    layout: weights and Adam state move together (fused Adam walks them as flat memory)."""
+    import copy
+
+    from twoface.models.autoencoder import ArchConfig, AutoEncoder, Paired
+    from twoface.train.loop import train_step
+    from twoface.train.losses import LOSSES
+    from twoface.train.tuning import LAYOUTS, LayoutTuner
+
+    torch.manual_seed(0)
+    arch = ArchConfig(size=32, enc_filters=(8, 16), latent=16, enc_out=8, dec_filters=(8,))
+    models = [AutoEncoder(arch)]
+    models.append(copy.deepcopy(models[0]))
+    opts = [torch.optim.Adam(m.parameters(), lr=1e-3, fused=True) for m in models]
+    tuner = LayoutTuner(models[0], opts[0], "cpu")
+    rng = np.random.default_rng(0)
+    batches = [
+        [(rng.integers(0, 255, (2, 32, 32, 3), np.uint8),) * 2 + (np.ones((2, 32, 32), np.float32),)] * 2
+        for _ in range(9)
+    ]
+    for batch in batches:
+        train_step(Paired(models[0]), opts[0], LOSSES["l1"], batch, "cpu", tuner.layout())
+        tuner.record(0.01)
+        train_step(Paired(models[1]), opts[1], LOSSES["l1"], batch, "cpu")
+    assert tuner.chosen in LAYOUTS
+    for (name, p), q in zip(models[0].named_parameters(), models[1].parameters(), strict=True):
+        assert torch.allclose(p, q, atol=1e-5), name
+        if p.dim() == 4:
+            assert p.is_contiguous(memory_format=tuner.chosen)
+            assert opts[0].state[p]["exp_avg"].is_contiguous(memory_format=tuner.chosen)

@@ -24,6 +24,7 @@ from twoface.models.registry import build
 from twoface.train import distributed
 from twoface.train.data import AugmentConfig, FaceData, to_tensor
 from twoface.train.losses import LOSSES
+from twoface.train.tuning import LayoutTuner
 from twoface.types import CropSpec
 
 MODEL_MARGIN = 0.1  # model crops: the mean face's unit square fills 80% of the input
@@ -99,13 +100,14 @@ def _transfer(model: AutoEncoder, source: str, report) -> None:
     report(f"{source}: copied {len(fits)} of {len(own)} tensors ({', '.join(parts) or 'none'})")
 
 
-def train_step(runner, opt, loss_fn, batches, device) -> tuple[float, float]:
+def train_step(runner, opt, loss_fn, batches, device, layout=torch.contiguous_format) -> tuple[float, float]:
     """One optimiser step on ``batches`` = ((inputs, targets, weights) of A, same of B) through
-    ``runner`` (a :class:`Paired` model, maybe DDP-wrapped or compiled); the two losses."""
+    ``runner`` (a :class:`Paired` model, maybe DDP-wrapped or compiled) with inputs in the
+    model's memory ``layout``; the two losses."""
     opt.zero_grad(set_to_none=True)
     xs, ys, ws = [], [], []
     for x, y, w in batches:
-        xs.append(to_tensor(x).to(device).contiguous(memory_format=torch.channels_last))
+        xs.append(to_tensor(x).to(device).contiguous(memory_format=layout))
         ys.append(to_tensor(y).to(device))
         ws.append(torch.from_numpy(w)[:, None].to(device))
     with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=device.startswith("cuda")):
@@ -187,14 +189,18 @@ def train(cfg: TrainConfig, report=print) -> TrainResult:
         _load_faces(cfg.faceset_a or meta["facesets"]["a"], spec, say),
         _load_faces(cfg.faceset_b or meta["facesets"]["b"], spec, say),
     ]
-    model = model.to(memory_format=torch.channels_last)
     if cfg.freeze_encoder:
         model.encoder.requires_grad_(False)
+    fused = device == "cpu" or device.startswith("cuda")  # one kernel per step instead of one per tensor
     opt = torch.optim.Adam(
-        [p for p in model.parameters() if p.requires_grad], lr=meta["config"]["lr"], betas=(0.5, 0.999)
+        [p for p in model.parameters() if p.requires_grad],
+        lr=meta["config"]["lr"],
+        betas=(0.5, 0.999),
+        fused=fused,
     )
     if opt_state is not None and not cfg.freeze_encoder:
         opt.load_state_dict(opt_state)
+    tuner = LayoutTuner(model, opt, device, tune=dist.world == 1 and not cfg.compile)
     runner = distributed.wrap(Paired(model), dist)
     runner = torch.compile(runner) if cfg.compile else runner
     loss_fn = LOSSES[meta["config"]["loss"]]
@@ -218,7 +224,9 @@ def train(cfg: TrainConfig, report=print) -> TrainResult:
         run_start = time.monotonic()
         while not distributed.agree(_done(cfg, step, start, run_start) or _raised(stop_flag), dist):
             batches = [d.sample(meta["config"]["batch"], aug, rng) for d in data]
-            la, lb = train_step(runner, opt, loss_fn, batches, device)
+            began = time.monotonic()
+            la, lb = train_step(runner, opt, loss_fn, batches, device, tuner.layout())
+            tuner.record(time.monotonic() - began)
             step += 1
             lines.append(f"{step},{la:.6f},{lb:.6f},{time.monotonic() - start:.2f}\n")
             bar.update(1)
