@@ -6,7 +6,7 @@ each chunk measures on the held-out faces (see :mod:`twoface.evaluate`): the ide
 rate (swapped A pasted into its frame, within 0.6 of B's mean dlib embedding and nearer B than
 A), mean distances to B and A, and reconstruction SSIM of each person. The curve (rate against
 training minutes) goes to ``bench/README.md``. Target: rate >= 0.8 after 20 minutes.
-Run: ``.venv/bin/python bench/swap_quality.py [--minutes 20 --every 5 --model lite --lr 5e-5]``.
+Run: ``.venv/bin/python bench/swap_quality.py [--minutes 20 --every 5 --model lite --lr 2e-4]``.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ def evaluate(model_dir: Path, held_a, held_b, mean_a, mean_b) -> dict:
         "identity_transfer": round(transfer.rate, 3),
         "mean_to_b": round(transfer.mean_to_b, 3),
         "mean_to_a": round(transfer.mean_to_a, 3),
+        "sharpness": round(transfer.sharpness, 3),
         "ssim_a": round(reconstruction_ssim(swap, held_a, "a"), 3),
         "ssim_b": round(reconstruction_ssim(swap, held_b, "b"), 3),
     }
@@ -51,7 +52,7 @@ def main() -> None:
     parser.add_argument("--model", default="lite")
     parser.add_argument("--minutes", type=float, default=20.0)
     parser.add_argument("--every", type=float, default=5.0)
-    parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--lr", type=float, help="default: the model's (models/registry.py)")
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--init-from")
     parser.add_argument("--keep", type=Path, help="keep the model folder here")

@@ -100,7 +100,7 @@ def one_model(name: str, faces_a: str, faces_b: str, batch: int, steps: int) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--models", nargs="+", default=["lite", "original"])
+    parser.add_argument("--models", nargs="+", default=["lite", "lite-dense", "original"])
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--steps", type=int, default=15)
     parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)

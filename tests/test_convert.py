@@ -218,3 +218,15 @@ def test_run_goes_from_two_videos_to_a_swapped_video_and_trains_on_when_run_agai
     assert main([*argv, "--iterations", "5"]) == 0
     steps = np.loadtxt(work / "model/loss.csv", delimiter=",", skiprows=1)[:, 0]
     assert list(steps) == [1, 2, 3, 4, 5]
+
+
+def test_evaluate_reports_identity_transfer_sharpness_and_ssim(tiny_model, capsys):
+    import json
+
+    assert main(["evaluate", "-m", str(tiny_model), "--limit", "4"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["faces"] == {"a": 4, "b": 4}
+    assert 0 <= report["identity_transfer"] <= 1
+    assert 0 < report["sharpness_ratio"] < 1  # 30 steps: blurred, and the ratio says so
+    assert 0 < report["ssim_a"] < 1 and 0 < report["ssim_b"] < 1
+    assert report["mean_distance_to_a"] > 0 and report["mean_distance_to_b"] > 0

@@ -237,3 +237,14 @@ def test_layout_tuner_switches_layouts_without_changing_the_maths():
         if p.dim() == 4:
             assert p.is_contiguous(memory_format=tuner.chosen)
             assert opts[0].state[p]["exp_avg"].is_contiguous(memory_format=tuner.chosen)
+
+
+def test_timelapse_keeps_the_preview_of_every_save(grid_pair, tmp_path):
+    folder = tmp_path / "m"
+    train(quick(folder, grid_pair, iterations=4, save_every=2, timelapse=True), report=lambda _m: None)
+    frames = sorted(p.name for p in (folder / "timelapse").iterdir())
+    assert frames == ["0000002.png", "0000004.png"]
+    import cv2
+
+    first, last = (cv2.imread(str(folder / "timelapse" / f)) for f in frames)
+    assert first.shape == last.shape and not np.array_equal(first, last)  # the model moved

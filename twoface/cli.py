@@ -127,15 +127,18 @@ def add_train(sub) -> None:
     p.add_argument("-A", dest="faceset_a", help="face set of person A (whose faces get replaced)")
     p.add_argument("-B", dest="faceset_b", help="face set of person B (whose face is put on A)")
     p.add_argument("-m", "--model-dir", required=True, help="model folder (created, or resumed)")
-    p.add_argument("--model", choices=["original", "lite", "hd128"], help="architecture (default lite)")
+    p.add_argument(
+        "--model", choices=["original", "lite", "lite-dense", "hd128"], help="architecture (default lite)"
+    )
     p.add_argument("--mask", action="store_true", help="also learn a face mask (4th channel)")
     p.add_argument("--iterations", type=int, help="total step count to reach")
     p.add_argument("--minutes", type=float, help="time budget of this run")
     p.add_argument("--batch", type=int, default=16, help="faces per side per step (default 16)")
-    p.add_argument("--lr", type=float, default=5e-5, help="Adam learning rate (default 5e-5)")
+    p.add_argument("--lr", type=float, help="Adam learning rate (default: the model's, 2e-4 for lite)")
     p.add_argument("--loss", default="ssim_l1", choices=["ssim_l1", "l1", "mse"])
     p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, mps")
     p.add_argument("--save-every", type=int, default=100, help="steps between saves and previews")
+    p.add_argument("--timelapse", action="store_true", help="keep each save's preview in MODEL/timelapse/")
     p.add_argument("--init-from", help="start from this model folder's weights (transfer learning)")
     p.add_argument("--freeze-encoder", action="store_true", help="train the decoders only")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
@@ -162,7 +165,7 @@ def run_train(args) -> int:
         loss=args.loss,
         device=args.device,
         save_every=args.save_every,
-        preview_every=args.save_every,
+        timelapse=args.timelapse,
         init_from=args.init_from,
         freeze_encoder=args.freeze_encoder,
         compile=args.compile,
@@ -259,10 +262,12 @@ def add_run(sub) -> None:
     p.add_argument("--work", help="folder for face sets and model (default: <output stem>_work)")
     p.add_argument("--minutes", type=float, help="training time budget of this run")
     p.add_argument("--iterations", type=int, help="total training steps to reach")
-    p.add_argument("--model", choices=["original", "lite", "hd128"], help="architecture (default lite)")
+    p.add_argument(
+        "--model", choices=["original", "lite", "lite-dense", "hd128"], help="architecture (default lite)"
+    )
     p.add_argument("--init-from", help="start from this model folder's weights (transfer learning)")
     p.add_argument("--batch", type=int, default=16, help="faces per side per step (default 16)")
-    p.add_argument("--lr", type=float, default=5e-5, help="Adam learning rate (default 5e-5)")
+    p.add_argument("--lr", type=float, help="Adam learning rate (default: the model's, 2e-4 for lite)")
     p.add_argument("--upsample", type=int, default=0, help="upsample before detecting, for small faces")
     p.add_argument("--colour", default="reinhard", choices=["reinhard", "avg", "hist", "none"])
     p.add_argument("--mask", default="extended", help="components, extended, hull, learned, or a+b")
@@ -412,6 +417,28 @@ def run_live(args) -> int:
     return 0
 
 
+def add_evaluate(sub) -> None:
+    p = sub.add_parser(
+        "evaluate", help="quality report of a model: identity transfer, sharpness, SSIM (JSON)"
+    )
+    p.add_argument("-m", "--model-dir", required=True, help="model folder")
+    p.add_argument(
+        "-A", dest="faceset_a", help="faces of A to swap (default: the training set; held-out is fairer)"
+    )
+    p.add_argument("-B", dest="faceset_b", help="faces of B (default: the training set)")
+    p.add_argument("--limit", type=int, default=60, help="faces per person (evenly spaced, default 60)")
+    p.set_defaults(func=run_evaluate)
+
+
+def run_evaluate(args) -> int:
+    import json
+
+    from twoface.evaluate import report
+
+    print(json.dumps(report(args.model_dir, args.faceset_a, args.faceset_b, args.limit), indent=2))
+    return 0
+
+
 def add_inspect(sub) -> None:
     p = sub.add_parser("inspect", help="print the provenance record of an image or video")
     p.add_argument("files", nargs="+", type=Path)
@@ -451,6 +478,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_run(sub)
     add_swap(sub)
     add_live(sub)
+    add_evaluate(sub)
     add_inspect(sub)
     return parser
 

@@ -44,11 +44,11 @@ class TrainConfig:
     iterations: int | None = None
     minutes: float | None = None
     batch: int = 16
-    lr: float = 5e-5
+    lr: float | None = None  # None: the model's DEFAULT_LR (models/registry.py)
     loss: str = "ssim_l1"
     device: str = "auto"
     save_every: int = 100
-    preview_every: int = 100
+    timelapse: bool = False  # keep every save's preview in <model>/timelapse/
     init_from: str | None = None
     freeze_encoder: bool = False
     compile: bool = False

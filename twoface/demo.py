@@ -72,7 +72,7 @@ def main(out: Path = Path("demo")) -> int:
         out / "out.mp4",
         out / "work",
         ExtractConfig(),
-        TrainConfig(model_dir="", minutes=minutes, lr=2e-4),
+        TrainConfig(model_dir="", minutes=minutes),
         ConvertConfig(model_dir=""),
         report=lambda line: print(f"twoface: {line}", file=sys.stderr),
     )

@@ -23,7 +23,8 @@ class Up(nn.Sequential):
 
 class Encoder(nn.Module):
     """Convs ``filters`` (each halving), flatten, Dense ``latent``, Dense to
-    ``bottleneck x bottleneck x channels``, one :class:`Up` to ``out_channels``."""
+    ``bottleneck x bottleneck x channels``, one :class:`Up` to ``out_channels``. With
+    ``latent`` 0 there is no dense pair: the bottleneck is the last conv's spatial map."""
 
     def __init__(self, size: int, filters: tuple[int, ...], latent: int, out_channels: int) -> None:
         super().__init__()
@@ -34,14 +35,16 @@ class Encoder(nn.Module):
         self.convs = nn.Sequential(*layers)
         self.side = size // 2 ** len(filters)
         self.channels = cin
-        self.dense1 = nn.Linear(cin * self.side**2, latent)
-        self.dense2 = nn.Linear(latent, cin * self.side**2)
+        flat = cin * self.side**2
+        self.dense1 = nn.Linear(flat, latent) if latent else None
+        self.dense2 = nn.Linear(latent, flat) if latent else None
         self.up = Up(cin, out_channels)
 
     def forward(self, x):
-        x = self.convs(x).flatten(1)
-        x = self.dense2(self.dense1(x))
-        return self.up(x.view(-1, self.channels, self.side, self.side))
+        x = self.convs(x)
+        if self.dense1 is not None:
+            x = self.dense2(self.dense1(x.flatten(1))).view(-1, self.channels, self.side, self.side)
+        return self.up(x)
 
 
 class Decoder(nn.Module):

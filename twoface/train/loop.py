@@ -20,7 +20,7 @@ from twoface.errors import TwofaceError
 from twoface.extract.faceset import FaceSet
 from twoface.models import checkpoint
 from twoface.models.autoencoder import AutoEncoder, Paired
-from twoface.models.registry import build
+from twoface.models.registry import DEFAULT_LR, build
 from twoface.train import distributed
 from twoface.train.data import AugmentConfig, FaceData, to_tensor
 from twoface.train.losses import LOSSES
@@ -68,16 +68,24 @@ def _start(cfg: TrainConfig, device: str, report) -> tuple[AutoEncoder, dict, di
         ck = checkpoint.load(folder, device, report)
         if cfg.model is not None and cfg.model != ck.meta["model"]:
             raise TwofaceError(folder, f"holds a {ck.meta['model']} model, not {cfg.model}")
+        if cfg.lr is not None:  # a resumed run may change the learning rate
+            ck.meta["config"]["lr"] = cfg.lr
         return ck.model, ck.meta, ck.optimizer_state, ck.loss_csv
     if not (cfg.faceset_a and cfg.faceset_b):
         raise TwofaceError(folder, "no model here yet: give -A and -B face sets to start one")
-    model = build(cfg.model or "lite", cfg.mask)
+    name = cfg.model or "lite"
+    model = build(name, cfg.mask)
     if cfg.init_from:
         _transfer(model, cfg.init_from, report)
     meta = {
         "format_version": checkpoint.FORMAT_VERSION,
-        "model": cfg.model or "lite",
-        "config": {"arch": model.arch.to_json(), "lr": cfg.lr, "batch": cfg.batch, "loss": cfg.loss},
+        "model": name,
+        "config": {
+            "arch": model.arch.to_json(),
+            "lr": cfg.lr or DEFAULT_LR[name],
+            "batch": cfg.batch,
+            "loss": cfg.loss,
+        },
         "input_size": model.arch.size,
         "crop": CropSpec(model.arch.size, MODEL_MARGIN).to_json(),
         "identities": {"a": str(cfg.faceset_a), "b": str(cfg.faceset_b)},
@@ -148,10 +156,16 @@ def _fixed_faces(data: FaceData, n: int = 6) -> np.ndarray:
     return np.ascontiguousarray(data.images[idx, o : o + s, o : o + s])
 
 
-def _save(folder: Path, model, opt, meta, loss_csv: str, previews) -> None:
+def _save(folder: Path, model, opt, meta, loss_csv: str, previews, timelapse: bool = False) -> None:
+    """Model folder, ``preview.png``, ``loss.png`` and, with ``timelapse``, the preview kept as
+    ``timelapse/<step>.png`` (the same fixed faces at every save: learning made visible)."""
     with no_interrupt():
         checkpoint.save(folder, model, meta, opt.state_dict(), loss_csv)
-        cv2.imwrite(str(folder / "preview.png"), cv2.cvtColor(preview(model, *previews), cv2.COLOR_RGB2BGR))
+        image = cv2.cvtColor(preview(model, *previews), cv2.COLOR_RGB2BGR)
+        cv2.imwrite(str(folder / "preview.png"), image)
+        if timelapse:
+            (folder / "timelapse").mkdir(exist_ok=True)
+            cv2.imwrite(str(folder / "timelapse" / f"{meta['step']:07d}.png"), image)
         plot_losses(loss_csv, folder / "loss.png")
 
 
@@ -218,7 +232,7 @@ def train(cfg: TrainConfig, report=print) -> TrainResult:
     def save_now() -> None:
         if dist.main:
             state = {**meta, "step": step, "history": {"loss_a": la, "loss_b": lb}}
-            _save(folder, model, opt, state, "".join(lines), previews)
+            _save(folder, model, opt, state, "".join(lines), previews, cfg.timelapse)
 
     try:
         run_start = time.monotonic()
