@@ -29,6 +29,18 @@ def _smoothing(text: str) -> tuple[float, float] | None:
     return (cutoff, beta)
 
 
+def _blend(args):
+    """The blending settings of convert, run and swap (flags a subcommand lacks keep defaults)."""
+    from twoface.convert.blend import BlendConfig
+
+    given = {
+        k: getattr(args, k)
+        for k in ("colour", "mask", "erode", "feather", "seamless", "sharpen")
+        if hasattr(args, k)
+    }
+    return BlendConfig(**given)
+
+
 def add_extract(sub) -> None:
     p = sub.add_parser("extract", help="detect, align and save faces from photos and videos")
     p.add_argument("inputs", nargs="+", help="image files, videos, or folders of them (searched recursively)")
@@ -223,12 +235,7 @@ def convert_config(args) -> ConvertConfig:
     return ConvertConfig(
         model_dir=args.model_dir,
         direction=args.direction,
-        colour=args.colour,
-        mask=args.mask,
-        erode=args.erode,
-        feather=args.feather,
-        seamless=args.seamless,
-        sharpen=args.sharpen,
+        blend=_blend(args),
         only=tuple(args.only),
         threshold=args.threshold,
         detector=args.detector,
@@ -304,9 +311,7 @@ def run_run(args) -> int:
         ),
         ConvertConfig(
             model_dir="",
-            colour=args.colour,
-            mask=args.mask,
-            seamless=args.seamless,
+            blend=_blend(args),
             crf=args.crf,
             watermark=args.watermark,
             device=args.device,
@@ -350,8 +355,7 @@ def run_swap(args) -> int:
 
     cfg = ConvertConfig(
         model_dir="",
-        colour=args.colour,
-        seamless=args.seamless,
+        blend=_blend(args),
         only=tuple(args.only),
         threshold=args.threshold,
         upsample=args.upsample,

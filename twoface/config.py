@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from twoface.convert.blend import BlendConfig
 
 
 @dataclass(frozen=True)
@@ -63,18 +65,12 @@ class ConvertConfig:
     ``direction``: ``a2b`` puts B's face on A (decoder B), ``b2a`` the reverse. ``only``: reference
     photos; when given, only faces within ``threshold`` of one of them are swapped. Detection
     and tracking settings are those of :class:`ExtractConfig`. ``codec`` None: H.264 (VP9 for
-    .webm); ``crf``/``preset`` are the encoder's. Blending settings are in
-    :class:`twoface.convert.blend.BlendConfig`, made from ``colour`` ... ``sharpen``.
+    .webm); ``crf``/``preset`` are the encoder's. ``blend``: colour, mask and paste settings.
     """
 
     model_dir: str
     direction: str = "a2b"
-    colour: str = "reinhard"
-    mask: str = "extended"
-    erode: int | None = None
-    feather: int | None = None
-    seamless: bool = False
-    sharpen: float = 0.0
+    blend: BlendConfig = field(default_factory=BlendConfig)
     only: tuple[str, ...] = ()
     threshold: float = 0.6
     detector: str = "hog"

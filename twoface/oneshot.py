@@ -163,7 +163,7 @@ def swap_one_shot(
     as convert writes (timing, audio, provenance). ``cfg.model_dir`` is not used."""
     source = load_source_face(face, make_detector(cfg.detector, cfg.upsample), report)
     try:
-        swapper = OneShotSwapper(source, cfg.colour, cfg.seamless)
+        swapper = OneShotSwapper(source, cfg.blend.colour, cfg.blend.seamless)
     except ValueError as exc:
         raise TwofaceError(face, str(exc)) from None
     record = provenance("one-shot landmark warp", source=None)

@@ -90,9 +90,8 @@ def convert(
     """Swap the faces of every input into ``output`` (a file for one input, else a folder) with
     the trained model in ``cfg.model_dir``. See :func:`swap_media` for what happens on problems."""
     swap = load_model(cfg.model_dir, cfg.device, report)
-    blend = BlendConfig(cfg.colour, cfg.mask, cfg.erode, cfg.feather, cfg.seamless, cfg.sharpen)
     try:
-        swapper = FaceSwapper(swap, cfg.direction, blend)
+        swapper = FaceSwapper(swap, cfg.direction, cfg.blend)
     except ValueError as exc:
         raise TwofaceError(cfg.model_dir, str(exc)) from None
     model = f"{swap.name} ({Path(swap.folder).name}, step {swap.step})"
