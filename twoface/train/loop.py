@@ -244,7 +244,16 @@ def train(cfg: TrainConfig, report=print) -> TrainResult:
             step += 1
             lines.append(f"{step},{la:.6f},{lb:.6f},{time.monotonic() - start:.2f}\n")
             bar.update(1)
-            bar.set_postfix(loss_a=f"{la:.4f}", loss_b=f"{lb:.4f}", refresh=False)
+            faces_per_s = (
+                2
+                * meta["config"]["batch"]
+                * dist.world
+                * (step - meta["step"])
+                / (time.monotonic() - run_start)
+            )
+            bar.set_postfix(
+                faces_s=f"{faces_per_s:.1f}", loss_a=f"{la:.4f}", loss_b=f"{lb:.4f}", refresh=False
+            )
             if step % cfg.save_every == 0:
                 save_now()
     except KeyboardInterrupt:
