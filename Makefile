@@ -27,6 +27,9 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/extract.py
+	$(BIN)/python bench/train.py
+	$(BIN)/python bench/convert.py
+	$(BIN)/python bench/live.py
 
 clean:
 	rm -rf demo .pytest_cache

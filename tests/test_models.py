@@ -56,3 +56,14 @@ def _train_flops(name: str) -> int:
 
 def test_lite_is_at_least_four_times_cheaper_than_original():
     assert _train_flops("original") >= 4 * _train_flops("lite")
+
+
+def test_every_model_has_a_default_learning_rate():
+    from twoface.models.registry import DEFAULT_LR
+
+    assert set(DEFAULT_LR) == set(MODELS)
+
+
+def test_lite_has_the_spatial_bottleneck_and_lite_dense_the_dense_one():
+    assert build("lite").encoder.dense1 is None
+    assert build("lite-dense").encoder.dense1.out_features == 512

@@ -22,10 +22,10 @@ MODELS: dict[str, ArchConfig] = {
         size=64, enc_filters=(128, 256, 512, 1024), latent=1024, enc_out=512, dec_filters=(256, 128, 64)
     ),
     "lite": ArchConfig(
-        size=64, enc_filters=(64, 128, 256, 512), latent=512, enc_out=256, dec_filters=(128, 64, 24)
-    ),
-    "spatial": ArchConfig(
         size=64, enc_filters=(64, 128, 256, 512), latent=0, enc_out=256, dec_filters=(128, 64, 24)
+    ),
+    "lite-dense": ArchConfig(
+        size=64, enc_filters=(64, 128, 256, 512), latent=512, enc_out=256, dec_filters=(128, 64, 24)
     ),
     "hd128": ArchConfig(
         size=128,
