@@ -5,8 +5,11 @@ Three threads keep both cores busy and latency flat:
 1. the grabber reads frames at the source's own pace and keeps only the newest (a frame the
    workers were too slow for is dropped, so delay never grows);
 2. the tracker finds landmarks (detection on a ``detect_side`` px copy every few frames,
-   tracking and One Euro smoothing between);
+   tracking and One Euro smoothing between) and also hands on only its newest result;
 3. the main thread swaps (model or one-shot), labels, shows and records.
+
+Each hand-over is a one-slot mailbox, never a queue: a stage always works on the newest frame
+the stage before it finished, so latency is about one tracking plus one swap.
 
 The preview shows fps and latency (capture to display). Recordings carry the provenance record
 and a visible SYNTHETIC label. Images are RGB uint8 ``(H, W, 3)`` throughout.
@@ -15,7 +18,6 @@ and a visible SYNTHETIC label. Images are RGB uint8 ``(H, W, 3)`` throughout.
 from __future__ import annotations
 
 import os
-import queue
 import statistics
 import threading
 import time
@@ -149,15 +151,18 @@ def _grab(frames: Iterator[Frame], mailbox: _Latest, stop: threading.Event, coun
         mailbox.close(exc)
 
 
-def _track(mailbox: _Latest, tracker: Tracker, out: queue.Queue, stop: threading.Event) -> None:
-    while not stop.is_set():
-        item = mailbox.take()
-        if item is None:
-            break
-        frame, captured = item
-        faces = tracker.update(frame)
-        out.put((frame, [f.landmarks for f in faces], captured))
-    out.put(None)
+def _track(mailbox: _Latest, tracker: Tracker, out: _Latest, stop: threading.Event) -> None:
+    try:
+        while not stop.is_set():
+            item = mailbox.take()
+            if item is None:
+                break
+            frame, captured = item
+            faces = tracker.update(frame)
+            out.put((frame, [f.landmarks for f in faces], captured))
+        out.close()
+    except BaseException as exc:  # handed to the main thread, which reports it
+        out.close(exc)
 
 
 class MjpegServer:
@@ -310,7 +315,7 @@ def live(cfg: LiveConfig, report: Report = print) -> LiveStats:
         frames = _camera_frames(open_camera(cfg.camera), cfg.camera)
     detect = scaled_detector(make_detector("hog", 0), cfg.detect_side, 0.0)
     tracker = Tracker(detect, detect_every=cfg.detect_every, smoothing=cfg.smoothing)
-    mailbox, tracked, stop = _Latest(), queue.Queue(maxsize=1), threading.Event()
+    mailbox, tracked, stop = _Latest(), _Latest(), threading.Event()
     counter = [0]
     threading.Thread(target=_grab, args=(frames, mailbox, stop, counter), daemon=True).start()
     threading.Thread(target=_track, args=(mailbox, tracker, tracked, stop), daemon=True).start()
@@ -319,7 +324,7 @@ def live(cfg: LiveConfig, report: Report = print) -> LiveStats:
     start = time.monotonic()
     failed = True
     try:
-        while (item := tracked.get()) is not None:
+        while (item := tracked.take()) is not None:
             frame, landmarks, captured = item
             swapped = swapper(frame.image, landmarks)
             now = time.monotonic()
@@ -337,9 +342,10 @@ def live(cfg: LiveConfig, report: Report = print) -> LiveStats:
     finally:
         stop.set()
         sinks.close(failed)
-    if mailbox.error is not None:
-        raise mailbox.error
-    return _stats(counter[0], latencies, mailbox.dropped, time.monotonic() - start)
+    for box in (mailbox, tracked):
+        if box.error is not None:
+            raise box.error
+    return _stats(counter[0], latencies, mailbox.dropped + tracked.dropped, time.monotonic() - start)
 
 
 def _stats(frames_in: int, latencies: list[float], dropped: int, seconds: float) -> LiveStats:
