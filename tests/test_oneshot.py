@@ -89,6 +89,7 @@ def test_live_from_a_file_records_the_swap(s1_clip, samples, tmp_path):
     assert read_provenance(record)["synthetic"] is True
     source, *_ = decode(s1_clip)
     far, inner = far_and_inner(source[0].shape, face_box(source[0]))
+    far[-40:, :160] = False  # the visible SYNTHETIC label
     for frame in recorded[:: max(1, len(recorded) // 4)]:
         diffs = [np.abs(frame.astype(int) - s).mean(axis=2) for s in source]
         assert min(d[inner].mean() for d in diffs) > 4.0  # no source frame has this face
