@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from memory import peak_rss_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 INPUTS = {"grid_s1": ROOT / "samples/grid/s1.mp4", "multi_event": ROOT / "samples/multi/event.mp4"}
@@ -43,7 +43,7 @@ def one_run(name: str) -> dict:
         "seconds": seconds,
         "frames": summary.frames_read,
         "faces": summary.faces_kept,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from memory import peak_rss_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,7 +89,7 @@ def one_model(name: str, faces_a: str, faces_b: str, batch: int, steps: int) -> 
         "faces_per_s": round(2 * batch / step, 2),
         "s_per_it": round(step, 3),
         "data_share": round(sum(data_s) / sum(total_s), 3),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
         "train_gflop_per_face": round(flops / 1e9, 3),
         "matmul_peak_gflops": round(peak, 1),
         "share_of_matmul_peak": round(flops * 2 * batch / step / 1e9 / peak, 3),

@@ -133,7 +133,8 @@ def augment(image, mask, size: int, aug: AugmentConfig, rng: np.random.Generator
 
 
 def to_tensor(batch: np.ndarray):
-    """``(B, S, S, 3)`` uint8 -> ``(B, 3, S, S)`` float32 in [0, 1] (a torch tensor)."""
+    """``(B, S, S, 3)`` uint8 -> ``(B, 3, S, S)`` float32 in [0, 1], NCHW-contiguous (a permuted,
+    NHWC-strided tensor would send CPU convolutions down a much slower path)."""
     import torch
 
-    return torch.from_numpy(batch).permute(0, 3, 1, 2).float().div_(255)
+    return torch.from_numpy(batch).permute(0, 3, 1, 2).float().div_(255).contiguous()
