@@ -230,3 +230,35 @@ def test_evaluate_reports_identity_transfer_sharpness_and_ssim(tiny_model, capsy
     assert 0 < report["sharpness_ratio"] < 1  # 30 steps: blurred, and the ratio says so
     assert 0 < report["ssim_a"] < 1 and 0 < report["ssim_b"] < 1
     assert report["mean_distance_to_a"] > 0 and report["mean_distance_to_b"] > 0
+
+
+def test_ctrl_c_keeps_finished_outputs_and_leaves_no_half_file(samples, tiny_model, tmp_path):
+    import time
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    shutil.copy(samples / "identity/biden_2.jpg", inputs / "a.jpg")
+    shutil.copy(samples / "grid/s1.mp4", inputs / "b.mp4")
+    out = tmp_path / "out"
+    cmd = [
+        sys.executable,
+        "-m",
+        "twoface",
+        "convert",
+        str(inputs),
+        "-m",
+        str(tiny_model),
+        "-o",
+        str(out),
+        "--quiet",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    partial = out / ".b.partial.mp4"
+    deadline = time.time() + 120
+    while time.time() < deadline and (not partial.exists() or partial.stat().st_size < 50_000):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert (out / "a.jpg").is_file() and read_provenance(out / "a.jpg")["synthetic"] is True
+    assert not (out / "b.mp4").exists() and not partial.exists()
