@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from twoface.config import ConvertConfig
+from twoface.convert.blend import seamless_region
 from twoface.convert.colour import COLOURS
 from twoface.convert.pipeline import ConvertSummary, swap_media
 from twoface.errors import TwofaceError
@@ -133,27 +134,9 @@ class OneShotSwapper:
         target = region.astype(np.float32) / 255
         new = COLOURS[self.colour](warped.astype(np.float32) / 255, target, mask) * 255
         if self.seamless:
-            new = _clone(out, new.astype(np.uint8), mask, (x0, y0)).astype(np.float32)
+            new = seamless_region(out, new.astype(np.uint8), mask, (x0, y0)).astype(np.float32)
         alpha = feather(erode(mask, max(1, round(0.01 * size))), max(1, round(0.05 * size)))[..., None]
         region[:] = np.round(new * alpha + region * (1 - alpha)).astype(np.uint8)
-
-
-def _clone(frame: np.ndarray, new: np.ndarray, mask: np.ndarray, origin: tuple[int, int]) -> np.ndarray:
-    """Poisson blend of the region into ``frame``; the region's new pixels (``new`` if OpenCV
-    cannot place it, e.g. at the frame border)."""
-    binary = (mask > 0.5).astype(np.uint8) * 255
-    bx, by, bw, bh = cv2.boundingRect(binary)
-    if bw < 3 or bh < 3:
-        return new
-    x0, y0 = origin
-    h, w = new.shape[:2]
-    try:
-        cloned = cv2.seamlessClone(
-            new, frame, binary, (x0 + bx + bw // 2, y0 + by + bh // 2), cv2.NORMAL_CLONE
-        )
-    except cv2.error:
-        return new
-    return cloned[y0 : y0 + h, x0 : x0 + w]
 
 
 def swap_one_shot(

@@ -46,9 +46,9 @@ class BlendConfig:
                 raise ValueError(f"unknown mask {name!r}; choose from {', '.join([*MASKS, LEARNED])}")
 
 
-def _roi(crop_from_frame: np.ndarray, size: int, shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
+def _roi(frame_from_crop: np.ndarray, size: int, shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
     corners = np.array([[0, 0], [size, 0], [0, size], [size, size]], np.float64)
-    points = transform_points(invert_affine(crop_from_frame), corners)
+    points = transform_points(frame_from_crop, corners)
     x0, y0 = np.floor(points.min(axis=0)).astype(int)
     x1, y1 = np.ceil(points.max(axis=0)).astype(int)
     x0, y0, x1, y1 = max(0, x0), max(0, y0), min(shape[1], x1), min(shape[0], y1)
@@ -82,13 +82,13 @@ def paste(
     ``original`` is the model input it replaces (uint8 ``(S, S, 3)``), ``landmarks`` the face's
     ``(68, 2)`` frame landmarks, ``learned`` the model's mask ``(S, S)`` when it has one."""
     size = face.shape[0]
-    roi = _roi(crop_from_frame, size, frame.shape)
+    to_roi = invert_affine(crop_from_frame)  # frame_from_crop, then shifted into the ROI
+    roi = _roi(to_roi, size, frame.shape)
     if roi is None:
         return
     x0, y0, x1, y1 = roi
     target = original.astype(np.float32) / 255
     face = COLOURS[cfg.colour](face, target, _colour_mask(transform_points(crop_from_frame, landmarks), size))
-    to_roi = invert_affine(crop_from_frame)
     to_roi[:, 2] -= (x0, y0)
     shape = (y1 - y0, x1 - x0)
     warped = cv2.warpAffine(face, to_roi, shape[::-1], flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
@@ -104,22 +104,27 @@ def paste(
         new = np.clip(new + cfg.sharpen * (new - blur), 0, 255)
     region = frame[y0:y1, x0:x1]
     if cfg.seamless:
-        new = _seamless(frame, new.astype(np.uint8), mask, roi).astype(np.float32)
+        new = seamless_region(frame, new.astype(np.uint8), mask, (x0, y0)).astype(np.float32)
     alpha = mask[..., None]
     region[:] = np.round(new * alpha + region * (1 - alpha)).astype(np.uint8)
 
 
-def _seamless(frame: np.ndarray, new: np.ndarray, mask: np.ndarray, roi) -> np.ndarray:
-    """Poisson blending (OpenCV seamlessClone) of ``new`` into the ROI; the ROI's new pixels.
-    Falls back to ``new`` unchanged where OpenCV cannot place the clone (face at the border)."""
-    x0, y0, x1, y1 = roi
+def seamless_region(
+    frame: np.ndarray, new: np.ndarray, mask: np.ndarray, origin: tuple[int, int]
+) -> np.ndarray:
+    """Poisson blending (OpenCV seamlessClone) of the uint8 region ``new`` (top-left corner at
+    ``origin`` in ``frame``) where ``mask`` > 0.05; returns the region's new pixels. Falls back to
+    ``new`` unchanged where OpenCV cannot place the clone (a face at the frame border)."""
     binary = (mask > 0.05).astype(np.uint8) * 255
     bx, by, bw, bh = cv2.boundingRect(binary)
     if bw < 3 or bh < 3:
         return new
-    centre = (x0 + bx + bw // 2, y0 + by + bh // 2)
+    x0, y0 = origin
+    h, w = new.shape[:2]
     try:
-        cloned = cv2.seamlessClone(new, frame, binary, centre, cv2.NORMAL_CLONE)
+        cloned = cv2.seamlessClone(
+            new, frame, binary, (x0 + bx + bw // 2, y0 + by + bh // 2), cv2.NORMAL_CLONE
+        )
     except cv2.error:
         return new
-    return cloned[y0:y1, x0:x1]
+    return cloned[y0 : y0 + h, x0 : x0 + w]
