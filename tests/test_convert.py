@@ -24,13 +24,17 @@ from twoface.media.read import read_image
 
 
 def decode(path: Path) -> tuple[list[np.ndarray], float, float, float | None]:
-    """Frames (RGB), fps, video duration and audio duration (None without audio)."""
+    """Frames (RGB), fps, video duration and audio duration (None without audio). Containers
+    without per-stream durations (Matroska) give the container's for both."""
     with av.open(str(path)) as c:
         v = c.streams.video[0]
         fps = float(v.average_rate)
-        duration = float(v.duration * v.time_base)
+        whole = float(c.duration or 0) / 1e6
+        duration = float(v.duration * v.time_base) if v.duration else whole
         audio = c.streams.audio[0] if c.streams.audio else None
-        audio_s = float(audio.duration * audio.time_base) if audio is not None else None
+        audio_s = (
+            None if audio is None else float(audio.duration * audio.time_base) if audio.duration else whole
+        )
         frames = [f.to_ndarray(format="rgb24") for f in c.decode(v)]
     return frames, fps, duration, audio_s
 
@@ -262,3 +266,17 @@ def test_ctrl_c_keeps_finished_outputs_and_leaves_no_half_file(samples, tiny_mod
     assert proc.returncode == 130, err
     assert (out / "a.jpg").is_file() and read_provenance(out / "a.jpg")["synthetic"] is True
     assert not (out / "b.mp4").exists() and not partial.exists()
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".webm", ".avi"])
+def test_other_containers_keep_frames_rate_audio_and_provenance(s1_clip, tiny_model, tmp_path, suffix):
+    """.webm and .avi transcode the AAC audio (Opus, MP3); Matroska upper-cases tag names and
+    AVI keeps only its standard tags: the record must survive all of them."""
+    out = tmp_path / f"out{suffix}"
+    convert([s1_clip], out, cfg(tiny_model), report=lambda _m: None)
+    frames, fps, _, _ = decode(s1_clip)
+    got, got_fps, _, _ = decode(out)
+    assert len(got) == len(frames) and got_fps == pytest.approx(fps)
+    with av.open(str(out)) as c:
+        assert len(c.streams.audio) == 1
+    assert read_provenance(out)["synthetic"] is True

@@ -49,8 +49,10 @@ def comment(record: dict) -> str:
 
 
 def container_tags(record: dict) -> dict[str, str]:
-    """Container metadata for a video: the JSON record and the comment."""
-    return {KEY: json.dumps(record, sort_keys=True), "comment": comment(record)}
+    """Container metadata for a video: the JSON record under its own key, and the comment with
+    the record appended (AVI keeps only standard keys such as the comment)."""
+    text = json.dumps(record, sort_keys=True)
+    return {KEY: text, "comment": f"{comment(record)} {KEY}={text}"}
 
 
 def pillow_save_args(suffix: str, record: dict) -> dict:
@@ -81,7 +83,8 @@ def read_provenance(path: str | Path) -> dict | None:
     if path.suffix.lower() in IMAGE_EXTS | {".gif"}:
         return _from_image(path)
     with av.open(str(path)) as container:
-        text = container.metadata.get(KEY)
+        tags = {k.lower(): v for k, v in container.metadata.items()}  # Matroska upper-cases keys
+    text = tags.get(KEY) or tags.get("comment", "").partition(f"{KEY}=")[2]
     return json.loads(text) if text else None
 
 

@@ -130,7 +130,9 @@ class VideoWriter:
         self.rate = (src_video.average_rate if src_video else None) or rate
         self.time_base = (src_video.time_base if src_video else None) or Fraction(1, 1000)
         self.video = None
-        self.out = av.open(str(self.tmp), "w", options={"movflags": "use_metadata_tags"})
+        mp4_family = path.suffix.lower() in (".mp4", ".m4v", ".mov")  # others store any tag anyway
+        options = {"movflags": "use_metadata_tags"} if mp4_family else {}
+        self.out = av.open(str(self.tmp), "w", options=options)
         try:
             self._copy_metadata(record)
             self.audio_in = self.src.streams.audio[0] if self.src and self.src.streams.audio else None
@@ -152,6 +154,8 @@ class VideoWriter:
         stream = self.out.add_stream(name, rate=self.rate)
         stream.width, stream.height = width, height
         stream.pix_fmt = _pixel_format(name, width, height)
+        if self.path.suffix.lower() == ".avi":  # a constant-rate container: one tick per frame
+            self.time_base = 1 / Fraction(self.rate)
         stream.time_base = self.time_base
         stream.codec_context.time_base = self.time_base  # timestamps pass through unrounded
         if name in ("libx264", "libx265"):
