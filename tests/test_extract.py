@@ -49,14 +49,15 @@ def test_grid_s1_is_one_identity(grid_s1_faceset):
 def test_faceset_matches_the_design(grid_s1_faceset):
     faceset, _ = grid_s1_faceset
     meta = json.loads((faceset.root / "faceset.json").read_text())
-    assert meta["format_version"] == 1 and meta["crop"]["size"] == 256
+    assert meta["format_version"] == 1 and meta["crop"] == {"size": 512, "margin": 0.25}
     first = json.loads((faceset.root / "faces.jsonl").read_text().splitlines()[0])
-    assert set(first) >= RECORD_KEYS
+    assert set(first) >= RECORD_KEYS | {"crop_size"}
     assert np.array(first["landmarks"]).shape == (68, 2)
     assert np.array(first["crop_from_frame"]).shape == (2, 3)
     assert len(first["embedding"]) == 128
     crop = cv2.imread(str(faceset.faces_dir / first["file"]))
-    assert crop.shape == (256, 256, 3)
+    size = first["crop_size"]
+    assert crop.shape == (size, size, 3) and 128 <= size < 512  # GRID faces: their own size
 
 
 def test_stored_crop_is_the_frame_warped_by_its_matrix(grid_s1_faceset, samples):
@@ -66,14 +67,15 @@ def test_stored_crop_is_the_frame_warped_by_its_matrix(grid_s1_faceset, samples)
     record = faceset.records()[100]
     frame = next(f for f in iter_frames(samples / "grid/s1.mp4") if f.index == record.frame_index)
     m = np.array(record.crop_from_frame)
+    size = record.crop_size
     expected = cv2.warpAffine(
-        frame.image, m, (256, 256), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
+        frame.image, m, (size, size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
     )
     stored = faceset.load_crop(record)
     assert np.abs(stored.astype(int) - expected.astype(int)).mean() < 1.0
     in_crop = transform_points(m, record.landmarks_array())[17:48]
-    assert (in_crop > STORE_SPEC.margin * 256 - 20).all() and (
-        in_crop < (1 - STORE_SPEC.margin) * 256 + 20
+    assert (in_crop > STORE_SPEC.margin * size - 20).all() and (
+        in_crop < (1 - STORE_SPEC.margin) * size + 20
     ).all()
 
 

@@ -4,7 +4,12 @@ Layout (DESIGN.md, "FaceSet")::
 
     faceset.json     {"format_version", "crop": CropSpec, "sources": {path: progress}}
     faces.jsonl      one JSON record per face (keys below), appended as faces are saved
-    faces/NAME.png   the aligned RGB crop of each record, ``crop.size`` px square
+    faces/NAME.png   the aligned RGB crop of each record, ``crop_size`` px square
+
+``crop`` in ``faceset.json`` is the framing (margin) and the largest crop size; each record's
+``crop_size`` says the size its crop was stored at (the face's own resolution, capped; see
+:data:`twoface.extract.align.STORE_SPEC`). Records from before per-face sizes have no
+``crop_size``: their crops are ``crop.size`` px, as the face set says.
 
 Crop files are named ``<source tag>_<frame:06d>_<face>.png``: the DESIGN's
 ``000123_0.png`` with a short tag of the source in front, so that several sources can share
@@ -49,10 +54,13 @@ class FaceRecord:
     crop_from_frame: tuple  # 2 x 3
     embedding: tuple  # 128
     blur: float
+    crop_size: int = 0  # px of the stored crop; 0: the face set's crop size (older sets)
     extra: dict = field(default_factory=dict)
 
     def to_json(self) -> str:
         data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
+        if not self.crop_size:
+            del data["crop_size"]
         data.update(self.extra)
         return json.dumps(data, separators=(",", ":"))
 
@@ -65,6 +73,7 @@ class FaceRecord:
         for key in ("landmarks", "crop_from_frame"):
             known[key] = tuple(tuple(row) for row in known[key])
         known["embedding"] = tuple(known["embedding"])
+        known["crop_size"] = int(known.get("crop_size", 0))
         return FaceRecord(**known, extra=data)
 
     @property
@@ -107,6 +116,11 @@ class FaceSet:
     def crop_spec(self) -> CropSpec:
         return CropSpec.from_json(self.meta["crop"])
 
+    def spec_of(self, record: FaceRecord) -> CropSpec:
+        """The framing and size of ``record``'s stored crop."""
+        spec = self.crop_spec
+        return CropSpec(record.crop_size or spec.size, spec.margin)
+
     @property
     def faces_dir(self) -> Path:
         return self.root / FACES
@@ -132,9 +146,9 @@ class FaceSet:
         root = Path(root)
         if (root / META).exists():
             faceset = FaceSet.open(root)
-            if faceset.crop_spec != spec:
+            if faceset.crop_spec.margin != spec.margin:
                 raise TwofaceError(root, f"face set holds {faceset.crop_spec}, not {spec}")
-            return faceset
+            return faceset  # an older set keeps its own (smaller) largest crop size
         if root.exists() and any(root.iterdir()):
             raise TwofaceError(root, "folder exists and is not a face set; choose an empty or new folder")
         (root / FACES).mkdir(parents=True, exist_ok=True)

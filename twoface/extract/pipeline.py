@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from twoface.config import ExtractConfig
 from twoface.errors import TwofaceError
-from twoface.extract.align import STORE_SPEC, align, blur_score, warp_crop
+from twoface.extract.align import STORE_SPEC, align, blur_score, native_size, warp_crop
 from twoface.extract.detect import Detector, make_detector
 from twoface.extract.faceset import FaceRecord, FaceSet, FaceWriter, source_tag
 from twoface.extract.identity import embed, keep_face, load_references
@@ -200,8 +200,9 @@ def _save_face(
     if not keep_face(embedding, ctx.keep, ctx.drop, ctx.cfg.threshold):
         summary.faces_filtered += 1
         return 0
-    alignment = align(face.landmarks, ctx.spec)
-    crop = warp_crop(frame.image, alignment.crop_from_frame, ctx.spec.size)
+    size = native_size(face.landmarks, ctx.spec.margin, ctx.spec.size)
+    alignment = align(face.landmarks, CropSpec(size, ctx.spec.margin))
+    crop = warp_crop(frame.image, alignment.crop_from_frame, size)
     record = FaceRecord(
         file=f"{tag}_{frame.index:06d}_{n}.png",
         source=source,
@@ -213,6 +214,7 @@ def _save_face(
         crop_from_frame=tuple(tuple(round(v, 8) for v in row) for row in alignment.crop_from_frame),
         embedding=tuple(round(float(v), 6) for v in embedding),
         blur=round(blur_score(crop), 3),
+        crop_size=size,
         extra={
             "track": face.track_id,
             "detected": face.detected,
