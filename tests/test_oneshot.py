@@ -50,6 +50,32 @@ def test_one_shot_moves_identity_towards_the_face_and_leaves_the_rest(samples, t
     assert read_provenance(out)["method"] == "one-shot landmark warp"
 
 
+def test_every_still_swap_lands_nearer_the_face_photos_person(samples, tmp_path):
+    """All cross-person pairs of the identity photos, through ``twoface swap``: the result is
+    nearer the face photo's person than the target's (means over each person's other photos)."""
+    import itertools
+
+    photos = sorted((samples / "identity").glob("*_[0-9].jpg"))
+    detect = make_detector("hog", 0)
+    emb = {p: largest_face_embedding(p, detect) for p in photos}
+
+    def person(p):
+        return p.stem.rsplit("_", 1)[0]
+
+    def mean_of(name, skip):
+        return np.mean([emb[q] for q in photos if person(q) == name and q not in skip], axis=0)
+
+    pairs = [(f, t) for f, t in itertools.permutations(photos, 2) if person(f) != person(t)]
+    assert len(pairs) == 12
+    for face, target in pairs:
+        out = tmp_path / f"{face.stem}_on_{target.stem}.png"
+        assert swap_one_shot(face, [target], out, quiet(), report=lambda _m: None).faces_swapped == 1
+        e = largest_face_embedding(out, detect)
+        to_face = np.linalg.norm(e - mean_of(person(face), {face, target}))
+        to_target = np.linalg.norm(e - mean_of(person(target), {face, target}))
+        assert to_face < to_target, (face.name, target.name, to_face, to_target)
+
+
 def test_one_shot_video_keeps_frames_fps_and_audio(s1_clip, samples, tmp_path):
     out = tmp_path / "clip.mp4"
     argv = ["swap", "--face", str(samples / "identity/biden_1.jpg"), str(s1_clip), "-o", str(out), "--quiet"]

@@ -3,8 +3,10 @@
 The 68 landmarks of B's photo are triangulated once (Delaunay). For each target face the same
 triangles, placed on the target's landmarks, define a piecewise-affine map; one ``cv2.remap``
 pulls B's face into the target's pose. Colour is matched inside the face, and the result is
-blended into the target's face hull, leaving the target's own eyes and inner mouth (so blinks,
-gaze and speech read as the target's). On video the tracker's smoothed landmarks keep it steady.
+blended into the target's face hull. On video the target's own eyes and inner mouth are left
+(blinks, gaze and speech read as the target's) and the tracker's smoothed landmarks keep it
+steady; on stills the photo's eyes come too (``KEEP``), which moves the result much nearer the
+photo's person (``bench/oneshot.py``), and only the target's inner mouth is left.
 
 Images are RGB uint8 ``(H, W, 3)``; landmarks ``(68, 2)`` float ``x, y`` in pixels.
 """
@@ -30,6 +32,8 @@ from twoface.media.read import read_image
 
 EYES = (slice(36, 42), slice(42, 48))
 INNER_MOUTH = slice(60, 68)
+# the target's own parts left in place, per kind of input
+KEEP = {"video": (*EYES, INNER_MOUTH), "still": (INNER_MOUTH,), "none": ()}
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,22 +101,28 @@ def warp_source(
     return warped, (owner >= 0).astype(np.float32)
 
 
-def blend_mask(landmarks: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Face outline (``components``) without the eyes and the inner mouth, float32 in [0, 1]."""
+def blend_mask(landmarks: np.ndarray, shape: tuple[int, int], keep=KEEP["video"]) -> np.ndarray:
+    """Face outline (``components``) without the target's parts ``keep`` (landmark slices;
+    default the eyes and the inner mouth), float32 in [0, 1]."""
     mask = MASKS["components"](landmarks, shape)
-    for part in (*EYES, INNER_MOUTH):
+    for part in keep:
         hull = cv2.convexHull(np.round(landmarks[part]).astype(np.int32))
         cv2.fillConvexPoly(mask, hull, 0.0, lineType=cv2.LINE_AA)
     return mask
 
 
 class OneShotSwapper:
-    """Puts ``source``'s face on every face of a frame; same call as the model swapper."""
+    """Puts ``source``'s face on every face of a frame; same call as the model swapper.
+    ``keep``: which of the target's own parts stay (a key of :data:`KEEP`)."""
 
-    def __init__(self, source: SourceFace, colour: str = "reinhard", seamless: bool = False) -> None:
+    def __init__(
+        self, source: SourceFace, colour: str = "reinhard", seamless: bool = False, keep: str = "video"
+    ) -> None:
         if colour not in COLOURS:
             raise ValueError(f"unknown colour method {colour!r}; choose from {', '.join(COLOURS)}")
-        self.source, self.colour, self.seamless = source, colour, seamless
+        if keep not in KEEP:
+            raise ValueError(f"unknown keep {keep!r}; choose from {', '.join(KEEP)}")
+        self.source, self.colour, self.seamless, self.keep = source, colour, seamless, KEEP[keep]
 
     def __call__(self, image: np.ndarray, landmarks: list[np.ndarray]) -> np.ndarray:
         out = image.copy()
@@ -130,7 +140,7 @@ class OneShotSwapper:
         local = landmarks - (x0, y0)
         region = out[y0:y1, x0:x1]
         warped, covered = warp_source(self.source, local, region.shape[:2])
-        mask = np.minimum(blend_mask(local, region.shape[:2]), erode(covered, 1))
+        mask = np.minimum(blend_mask(local, region.shape[:2], self.keep), erode(covered, 1))
         target = region.astype(np.float32) / 255
         new = COLOURS[self.colour](warped.astype(np.float32) / 255, target, mask) * 255
         if self.seamless:
@@ -146,9 +156,10 @@ def swap_one_shot(
     as convert writes (timing, audio, provenance). ``cfg.model_dir`` is not used."""
     source = load_source_face(face, make_detector(cfg.detector, cfg.upsample), report)
     try:
-        swapper = OneShotSwapper(source, cfg.blend.colour, cfg.blend.seamless)
+        swapper = OneShotSwapper(source, cfg.blend.colour, cfg.blend.seamless, keep="video")
+        still = OneShotSwapper(source, cfg.blend.colour, cfg.blend.seamless, keep="still")
     except ValueError as exc:
         raise TwofaceError(face, str(exc)) from None
     record = provenance("one-shot landmark warp", source=None)
     record["face_photo"] = Path(face).name
-    return swap_media(inputs, output, swapper, record, cfg, report)
+    return swap_media(inputs, output, swapper, record, cfg, report, still_swapper=still)

@@ -10,20 +10,21 @@ Memory is bounded: frames stream through small queues whatever the video length.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
 from twoface.config import ConvertConfig
-from twoface.convert.blend import BlendConfig, paste
-from twoface.convert.swap import SwapModel, load_model, model_input, run_model
+from twoface.convert.blend import AUTO_MASK, BlendConfig, paste
+from twoface.convert.swap import SwapModel, cut_face, load_model, run_model
 from twoface.errors import TwofaceError
 from twoface.extract.detect import make_detector
 from twoface.extract.identity import embed, keep_face, load_references
 from twoface.extract.pipeline import scaled_detector
 from twoface.extract.track import TrackedFace, Tracker
+from twoface.facetypes import FACE_TYPES
 from twoface.media.prefetch import prefetch
 from twoface.media.provenance import label, provenance
 from twoface.media.read import IMAGE_EXTS, expand_inputs, iter_frames, media_kind, video_info
@@ -56,6 +57,8 @@ class FaceSwapper:
     """Swaps the faces of one frame: model batch, then colour, mask and paste per face."""
 
     def __init__(self, swap: SwapModel, direction: str, blend: BlendConfig) -> None:
+        if blend.mask == AUTO_MASK:  # the mask that follows the model's face type
+            blend = replace(blend, mask=FACE_TYPES[swap.face_type].mask)
         blend.check(swap.has_mask)
         self.swap, self.direction, self.blend = swap, direction, blend
 
@@ -64,11 +67,11 @@ class FaceSwapper:
         out = image.copy()
         if not landmarks:
             return out
-        cuts = [model_input(image, lm, self.swap.spec) for lm in landmarks]
-        faces, masks = run_model(self.swap, np.stack([c[0] for c in cuts]), self.direction)
-        for i, (lm, (original, matrix)) in enumerate(zip(landmarks, cuts, strict=True)):
+        cuts = [cut_face(image, lm, self.swap) for lm in landmarks]
+        faces, masks = run_model(self.swap, np.stack([c.input for c in cuts]), self.direction)
+        for i, (lm, cut) in enumerate(zip(landmarks, cuts, strict=True)):
             learned = masks[i] if masks is not None else None
-            paste(out, faces[i], original, matrix, lm, self.blend, learned)
+            paste(out, faces[i], cut.original, cut.crop_from_frame, lm, self.blend, learned)
         return out
 
 
@@ -82,6 +85,7 @@ class _Job:
     refs: np.ndarray | None
     record: dict
     report: Report
+    still_swapper: Swapper | None = None  # for image inputs, where it differs (one-shot)
 
 
 def convert(
@@ -106,8 +110,10 @@ def swap_media(
     record: dict,
     cfg: ConvertConfig,
     report: Report = print,
+    still_swapper: Swapper | None = None,
 ) -> ConvertSummary:
-    """Run ``swapper`` over every face of every input and write the results with ``record``.
+    """Run ``swapper`` over every face of every input and write the results with ``record``;
+    image inputs use ``still_swapper`` instead when one is given.
 
     Problems with single inputs are reported and skipped; a bad reference photo or unusable
     output stops the run with TwofaceError. Ctrl-C stops cleanly: finished outputs are kept,
@@ -120,7 +126,7 @@ def swap_media(
     plan = plan_outputs(files, [Path(p) for p in inputs], Path(output))
     detect = make_detector(cfg.detector, cfg.upsample)
     refs = load_references([Path(p) for p in cfg.only], detect) if cfg.only else None
-    job = _Job(swapper, cfg, refs, record, report)
+    job = _Job(swapper, cfg, refs, record, report, still_swapper)
     try:
         for src, dst in plan:
             _convert_one(src, dst, job, summary)
@@ -222,7 +228,7 @@ def _apply(image, index, faces, gate, job: _Job, summary: ConvertSummary) -> tup
     chosen = [f.landmarks for f in faces if gate(image, index, f)]
     summary.faces_skipped += len(faces) - len(chosen)
     summary.faces_swapped += len(chosen)
-    out = job.swapper(image, chosen)
+    out = (job.still_swapper or job.swapper)(image, chosen)
     return (label(out) if job.cfg.watermark else out), len(chosen)
 
 
