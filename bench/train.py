@@ -1,11 +1,22 @@
-"""Training benchmark: prints one JSON object keyed by model name.
+"""Training benchmark: twoface's models against a plain port of the reference; prints one JSON
+object keyed by model name.
 
-Per model (a fresh process each, batch ``--batch`` per side on the GRID s1/s2 faces):
-``faces_per_s`` (A + B faces trained per second, median over timed steps), ``s_per_it``,
-``data_share`` (fraction of step time spent sampling and augmenting), ``peak_rss_mb``,
-``train_gflop_per_face`` (forward + backward, torch.utils.flop_counter) and
+Each entry is measured in a fresh process, on the same faces (extracted from GRID
+``samples/grid/s1.mp4`` = A and ``s2.mp4`` = B), batch ``--batch`` per side, the same sampled
+batches (twoface's ``FaceData`` sampler and augmentation, seed 0), the same number of steps:
+``len(LAYOUTS) * (WARM + TIMED) + 1`` warm-up steps (twoface's layout-tuner trials) and then
+``--steps`` timed ones. Fields per entry: ``faces_per_s`` (2 x batch over the median step time;
+a step's time includes sampling and augmenting its batches, the same work for every entry, and
+``data_share`` reports that part separately), ``s_per_it``, ``peak_rss_mb`` (the process's
+VmHWM), ``train_gflop_per_face`` (forward + backward, torch.utils.flop_counter) and
 ``share_of_matmul_peak``: achieved FLOP/s over the machine's measured float32 matmul peak.
-Run: ``.venv/bin/python bench/train.py [--models lite original]``.
+
+Entries: each of ``--models`` as twoface trains it (one encoder pass over A and B stacked, SSIM
++ L1 loss, fused Adam, the layout tuner), and ``reference_port``: ``bench/reference_original.py``,
+the reference deepfakes "Original" autoencoder in plain PyTorch (two encoder passes, L1,
+per-tensor Adam, contiguous layout), whose parameter count is asserted equal to twoface's
+``original``. Then ``reference_port_faces_per_s`` and ``<model>_over_reference_port`` (faces/s
+ratios). Run: ``.venv/bin/python bench/train.py [--models lite original] [--steps 15]``.
 """
 
 from __future__ import annotations
@@ -18,11 +29,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from memory import peak_rss_mb
 
 ROOT = Path(__file__).resolve().parent.parent
+PORT = "reference_port"
 
 
 def matmul_peak_gflops(n: int = 1024, seconds: float = 2.0) -> float:
@@ -39,38 +52,40 @@ def matmul_peak_gflops(n: int = 1024, seconds: float = 2.0) -> float:
     return statistics.median(rates)
 
 
-def flops_per_face(model, batch: int) -> float:
+def flops_per_face(model, batch: int, size: int) -> float:
+    """Training FLOPs per face of ``model(x, side)`` on ``(batch, 3, size, size)`` inputs."""
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    x = torch.rand(batch, 3, model.arch.size, model.arch.size)
+    x = torch.rand(batch, 3, size, size)
     counter = FlopCounterMode(display=False)
     with counter:
         loss = sum(model(x, side)[:, :3].mean() for side in "ab")
         loss.backward()
+    model.zero_grad(set_to_none=True)
     return counter.get_total_flops() / (2 * batch)
 
 
-def one_model(name: str, faces_a: str, faces_b: str, batch: int, steps: int) -> dict:
+def measure(
+    faces: tuple[str, str],
+    sizes: tuple[int, int],
+    batch: int,
+    steps: int,
+    flops: float,
+    step: Callable[[list], None],
+) -> dict:
+    """Time ``step(batches)`` (batches: [(inputs, targets, weights) of A, same of B], uint8
+    inputs ``(batch, S, S, 3)`` and targets ``(batch, O, O, 3)`` for ``sizes`` = (S, O), and
+    float32 weights) on twoface's sampler; the common fields."""
     import numpy as np
-    import torch
 
     from twoface.extract.faceset import FaceSet
-    from twoface.models.autoencoder import Paired
-    from twoface.models.registry import build
     from twoface.train.data import AugmentConfig, FaceData
-    from twoface.train.loop import MODEL_MARGIN, train_step
-    from twoface.train.losses import LOSSES
-    from twoface.train.tuning import LAYOUTS, TIMED, WARM, LayoutTuner
+    from twoface.train.loop import MODEL_MARGIN
+    from twoface.train.tuning import LAYOUTS, TIMED, WARM
     from twoface.types import CropSpec
 
-    model = build(name)
-    spec = CropSpec(model.arch.size, MODEL_MARGIN)
-    data = [FaceData(FaceSet.open(p), spec) for p in (faces_a, faces_b)]
-    flops = flops_per_face(model, batch)
-    runner = Paired(model)
-    opt = torch.optim.Adam(model.parameters(), lr=5e-5, betas=(0.5, 0.999), fused=True)
-    tuner = LayoutTuner(model, opt, "cpu")
+    data = [FaceData(FaceSet.open(p), CropSpec(sizes[0], MODEL_MARGIN), sizes[1]) for p in faces]
     warm = len(LAYOUTS) * (WARM + TIMED) + 1  # the tuner's trial steps, then one in its choice
     rng, aug = np.random.default_rng(0), AugmentConfig()
     data_s, total_s = [], []
@@ -78,40 +93,99 @@ def one_model(name: str, faces_a: str, faces_b: str, batch: int, steps: int) -> 
         start = time.perf_counter()
         batches = [d.sample(batch, aug, rng) for d in data]
         sampled = time.perf_counter()
-        train_step(runner, opt, LOSSES["ssim_l1"], batches, "cpu", tuner.layout())
-        tuner.record(time.perf_counter() - sampled)
-        if i >= warm:  # the layout trials are not timed
+        step(batches)
+        if i >= warm:
             data_s.append(sampled - start)
             total_s.append(time.perf_counter() - start)
-    step = statistics.median(total_s)
+    median = statistics.median(total_s)
+    rss = peak_rss_mb()
     peak = matmul_peak_gflops()
     return {
-        "faces_per_s": round(2 * batch / step, 2),
-        "s_per_it": round(step, 3),
+        "faces_per_s": round(2 * batch / median, 2),
+        "s_per_it": round(median, 3),
         "data_share": round(sum(data_s) / sum(total_s), 3),
-        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "peak_rss_mb": round(rss, 1),
         "train_gflop_per_face": round(flops / 1e9, 3),
         "matmul_peak_gflops": round(peak, 1),
-        "share_of_matmul_peak": round(flops * 2 * batch / step / 1e9 / peak, 3),
-        "layout": str(tuner.current).removeprefix("torch."),
+        "share_of_matmul_peak": round(flops * 2 * batch / median / 1e9 / peak, 3),
         "batch_per_side": batch,
         "timed_steps": steps,
     }
 
 
+def one_model(name: str, faces: tuple[str, str], batch: int, steps: int) -> dict:
+    """A twoface model as ``twoface train`` steps it on the CPU."""
+    import torch
+
+    from twoface.models.autoencoder import Paired
+    from twoface.models.registry import build
+    from twoface.train.loop import train_step
+    from twoface.train.losses import LOSSES
+    from twoface.train.tuning import LayoutTuner
+
+    model = build(name)
+    flops = flops_per_face(model, batch, model.arch.size)
+    runner = Paired(model)
+    opt = torch.optim.Adam(model.parameters(), lr=5e-5, betas=(0.5, 0.999), fused=True)
+    tuner = LayoutTuner(model, opt, "cpu")
+
+    def step(batches: list) -> None:
+        start = time.perf_counter()
+        train_step(runner, opt, LOSSES["ssim_l1"], batches, "cpu", tuner.layout())
+        tuner.record(time.perf_counter() - start)
+
+    result = measure(faces, (model.arch.size, model.arch.out_size), batch, steps, flops, step)
+    return {**result, "layout": str(tuner.current).removeprefix("torch.")}
+
+
+def one_port(faces: tuple[str, str], batch: int, steps: int) -> dict:
+    """The plain reference port, fed the same batches (inputs and targets; no loss weights)."""
+    from reference_original import ReferenceOriginal, make_optimizer, train_step
+
+    from twoface.train.data import to_tensor
+
+    model = ReferenceOriginal()
+    flops = flops_per_face(model, batch, model.size)
+    opt = make_optimizer(model)
+
+    def step(batches: list) -> None:
+        train_step(model, opt, [(to_tensor(x), to_tensor(y)) for x, y, _w in batches])
+
+    sizes = (model.size, model.size)
+    return {**measure(faces, sizes, batch, steps, flops, step), "layout": "contiguous_format"}
+
+
+def parameter_counts() -> dict:
+    """The port's and twoface ``original``'s parameter counts (both decoders), asserted equal."""
+    import torch
+    from reference_original import ReferenceOriginal
+
+    from twoface.models.registry import build, count_parameters
+
+    with torch.device("meta"):  # shapes only, no weights allocated
+        port, original = count_parameters(ReferenceOriginal()), count_parameters(build("original"))
+    assert port == original, f"reference port has {port} parameters, twoface original {original}"
+    return {"reference_port_parameters": port, "original_parameters": original}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--models", nargs="+", default=["lite", "lite-dense", "original"])
+    parser.add_argument("--models", nargs="+", default=["lite128", "lite", "lite-dense", "original"])
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--steps", type=int, default=15)
     parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(one_model(*args.one, args.batch, args.steps)))
+        name, *faces = args.one
+        if name == PORT:
+            print(json.dumps(one_port(tuple(faces), args.batch, args.steps)))
+        else:
+            print(json.dumps(one_model(name, tuple(faces), args.batch, args.steps)))
         return
     from twoface.config import ExtractConfig
     from twoface.extract.pipeline import extract
 
+    counts = parameter_counts()
     result = {}
     with tempfile.TemporaryDirectory() as tmp:
         sets = []
@@ -119,24 +193,18 @@ def main() -> None:
             out = Path(tmp) / name
             extract([ROOT / f"samples/grid/{name}.mp4"], out, ExtractConfig(progress=False), lambda _m: None)
             sets.append(str(out))
-        for name in args.models:
-            cmd = [
-                sys.executable,
-                __file__,
-                "--one",
-                name,
-                *sets,
-                "--batch",
-                str(args.batch),
-                "--steps",
-                str(args.steps),
-            ]
+        for name in [*args.models, PORT]:
+            cmd = [sys.executable, __file__, "--one", name, *sets]
+            cmd += ["--batch", str(args.batch), "--steps", str(args.steps)]
             run = subprocess.run(cmd, capture_output=True, text=True)
             if run.returncode:
                 sys.exit(f"bench/train.py: {name} failed:\n{run.stderr[-3000:]}")
             result[name] = json.loads(run.stdout)
-    result["reference_original_faces_per_s"] = 6
-    result["target_original_faces_per_s"] = 9
+    port = result[PORT]["faces_per_s"]
+    result[f"{PORT}_faces_per_s"] = port
+    for name in args.models:
+        result[f"{name}_over_{PORT}"] = round(result[name]["faces_per_s"] / port, 2)
+    result.update(counts)
     result["cpu_count"] = len(os.sched_getaffinity(0))
     print(json.dumps(result, indent=2))
 
