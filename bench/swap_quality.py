@@ -1,116 +1,169 @@
-"""Swap quality benchmark (not in CI): prints one JSON object.
+"""Swap quality benchmark (not in CI): trains one model from scratch on a pair of clips and
+prints one JSON object with its quality at several points of one run.
 
-Extracts the two GRID speakers, holds out the last 20% of each clip's frames, trains a model on
-the rest for ``--minutes`` (default 20, ``lite``) in chunks of ``--every`` minutes, and after
-each chunk measures on the held-out faces (see :mod:`twoface.evaluate`): the identity transfer
-rate (swapped A pasted into its frame, within 0.6 of B's mean dlib embedding and nearer B than
-A), mean distances to B and A, and reconstruction SSIM of each person. The curve (rate against
-training minutes) goes to ``bench/README.md``. Target: rate >= 0.8 after 20 minutes.
-Run: ``.venv/bin/python bench/swap_quality.py [--minutes 20 --every 5 --model lite --lr 2e-4]``.
+Pairs: ``grid`` (the bundled GRID speakers s1 = A, s2 = B, faces 100-140 px) and ``hires``
+(``../shared/data/hires/talk_a`` and ``talk_b``, faces ~250 px; read from ``../shared`` only,
+skipped when absent). The last 20% of each clip's frames are held out; the model trains on the
+rest for ``--minutes`` (default 20) with ``twoface train``'s defaults, in one run (so the
+learning-rate schedule and the sharpening phase span the whole budget), and copies itself at
+``--every`` minute marks. Each copy is then judged on the held-out frames by
+:func:`twoface.evaluate.judge` (identity transfer, sharpness against a perfect model's ceiling,
+mouth-opening correlation, flicker, reconstruction SSIM) and a sheet is written next to it.
+
+``--work DIR`` keeps face sets and models there: a second call with the same ``--work``
+evaluates again without training (``--retrain`` trains afresh).
+Run: ``.venv/bin/python bench/swap_quality.py --pair grid --work /tmp/q_grid [--model lite128]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "data"
 HELD_OUT = 0.2
+PAIRS = {
+    "grid": (ROOT / "samples/grid/s1.mp4", ROOT / "samples/grid/s2.mp4"),
+    "hires": (SHARED / "hires/talk_a.mp4", SHARED / "hires/talk_b.mp4"),
+}
 
 
-def split(faceset, out: Path):
-    """(training FaceSet of the first 80% frames, held-out records of the rest)."""
+def prepare(pair: str, work: Path) -> None:
+    """Face sets ``A``/``B`` (all frames) and ``A_train``/``B_train`` (the first 80%)."""
+    from twoface.config import ExtractConfig
+    from twoface.extract.faceset import FaceSet
+    from twoface.extract.pipeline import extract
     from twoface.extract.sort import write_subset
 
-    records = sorted(faceset.records(), key=lambda r: r.frame_index)
-    cut = int(len(records) * (1 - HELD_OUT))
-    return write_subset(faceset, records[:cut], out), records[cut:]
+    for side, clip in zip("AB", PAIRS[pair], strict=True):
+        if (work / f"{side}_train" / "faces.jsonl").exists():
+            continue
+        extract([clip], work / side, ExtractConfig(progress=False), lambda _m: None)
+        faceset = FaceSet.open(work / side)
+        records = sorted(faceset.records(), key=lambda r: r.frame_index)
+        write_subset(faceset, records[: int(len(records) * (1 - HELD_OUT))], work / f"{side}_train")
 
 
-def evaluate(model_dir: Path, held_a, held_b, mean_a, mean_b) -> dict:
-    from twoface.convert.swap import load_model
-    from twoface.evaluate import identity_transfer, reconstruction_ssim
+def held_out(work: Path, side: str) -> list:
+    from twoface.extract.faceset import FaceSet
 
-    swap = load_model(model_dir, "auto", lambda _m: None)
-    transfer = identity_transfer(swap, held_a, mean_a, mean_b)
-    return {
-        "step": swap.step,
-        "identity_transfer": round(transfer.rate, 3),
-        "mean_to_b": round(transfer.mean_to_b, 3),
-        "mean_to_a": round(transfer.mean_to_a, 3),
-        "sharpness": round(transfer.sharpness, 3),
-        "ssim_a": round(reconstruction_ssim(swap, held_a, "a"), 3),
-        "ssim_b": round(reconstruction_ssim(swap, held_b, "b"), 3),
-    }
+    records = sorted(FaceSet.open(work / side).records(), key=lambda r: r.frame_index)
+    return records[int(len(records) * (1 - HELD_OUT)) :]
+
+
+def train_model(args, work: Path) -> float:
+    from twoface.config import TrainConfig
+    from twoface.train.loop import train
+
+    marks = [m for m in _marks(args) if m < args.minutes]
+    cfg = TrainConfig(
+        model_dir=str(work / "model"),
+        faceset_a=str(work / "A_train"),
+        faceset_b=str(work / "B_train"),
+        model=args.model,
+        minutes=args.minutes,
+        lr=args.lr,
+        **({"batch": args.batch} if args.batch else {}),
+        face_type=args.face_type,
+        sharpen=args.sharpen,
+        schedule=args.schedule,
+        snapshots=tuple(marks),
+        ema=args.ema,
+        refiner=args.refiner,
+        loss=args.loss,
+        save_every=500,
+        progress=False,
+    )
+    started = time.monotonic()
+    train(cfg, report=lambda _m: None)
+    return time.monotonic() - started
+
+
+def _marks(args) -> list[float]:
+    count = round(args.minutes / args.every)
+    return [round(args.every * (i + 1), 2) for i in range(count)]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--model", default="lite")
+    parser.add_argument("--pair", choices=sorted(PAIRS), default="grid")
+    parser.add_argument("--model", default=None, help="default: twoface train's")
     parser.add_argument("--minutes", type=float, default=20.0)
     parser.add_argument("--every", type=float, default=5.0)
-    parser.add_argument("--lr", type=float, help="default: the model's (models/registry.py)")
-    parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--init-from")
-    parser.add_argument("--keep", type=Path, help="keep the model folder here")
+    parser.add_argument("--lr", type=float)
+    parser.add_argument("--batch", type=int, help="default: twoface train's")
+    parser.add_argument("--face-type", default="face")
+    parser.add_argument("--sharpen", type=float, default=0.2)
+    parser.add_argument("--schedule", default="cosine")
+    parser.add_argument("--ema", action="store_true")
+    parser.add_argument("--refiner", action="store_true")
+    parser.add_argument("--loss", default="ssim_l1")
+    parser.add_argument("--threads", type=int, help="torch threads (two runs side by side: 1 each)")
+    parser.add_argument("--work", type=Path, help="keep face sets and models here")
+    parser.add_argument("--retrain", action="store_true")
+    parser.add_argument("--train-only", action="store_true")
+    parser.add_argument("--limit", type=int, default=120, help="held-out faces of A judged")
     args = parser.parse_args()
+    if args.threads:
+        import torch
 
-    from twoface.config import ExtractConfig, TrainConfig
-    from twoface.evaluate import mean_embedding
+        torch.set_num_threads(args.threads)
+    if not PAIRS[args.pair][0].exists():
+        print(json.dumps({"pair": args.pair, "skipped": f"{PAIRS[args.pair][0]} not found"}))
+        return
+    tmp = None if args.work else tempfile.TemporaryDirectory()
+    work = args.work or Path(tmp.name)
+    work.mkdir(parents=True, exist_ok=True)
+    prepare(args.pair, work)
+    seconds = None
+    if args.retrain and (work / "model").exists():
+        shutil.rmtree(work / "model")
+    if not (work / "model" / "model.json").exists():
+        seconds = train_model(args, work)
+    if args.train_only:
+        print(json.dumps({"pair": args.pair, "trained_seconds": seconds}))
+        return
+    print(json.dumps(evaluate_all(args, work, seconds), indent=2))
+
+
+def evaluate_all(args, work: Path, seconds: float | None) -> dict:
+    from twoface.evaluate import judge
     from twoface.extract.faceset import FaceSet
-    from twoface.extract.pipeline import extract
-    from twoface.train.loop import train
 
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        sets = []
-        for name in ("s1", "s2"):
-            extract(
-                [ROOT / f"samples/grid/{name}.mp4"],
-                root / name,
-                ExtractConfig(progress=False),
-                lambda _m: None,
-            )
-            sets.append(split(FaceSet.open(root / name), root / f"{name}_train"))
-        (train_a, held_a), (train_b, held_b) = sets
-        mean_a, mean_b = mean_embedding(train_a.records()), mean_embedding(train_b.records())
-        model_dir = args.keep or root / "model"
-        curve, done = [], 0.0
-        while done < args.minutes - 1e-6:
-            chunk = min(args.every, args.minutes - done)
-            cfg = TrainConfig(
-                model_dir=str(model_dir),
-                faceset_a=str(train_a.root),
-                faceset_b=str(train_b.root),
-                model=args.model,
-                minutes=chunk,
-                lr=args.lr,
-                batch=args.batch,
-                init_from=args.init_from,
-                save_every=500,
-                progress=False,
-            )
-            started = time.monotonic()
-            train(cfg, report=lambda _m: None)
-            done += chunk
-            point = {"minutes": round(done, 2), **evaluate(model_dir, held_a, held_b, mean_a, mean_b)}
-            point["train_seconds"] = round(time.monotonic() - started, 1)
-            curve.append(point)
-        result = {
-            "model": args.model,
-            "lr": args.lr,
-            "batch_per_side": args.batch,
-            "init_from": args.init_from,
-            "held_out_faces": {"a": len(held_a), "b": len(held_b)},
-            "a_to_b_mean_distance": round(float(((mean_a - mean_b) ** 2).sum() ** 0.5), 3),
-            "curve": curve,
-            "final": curve[-1],
-            "target_identity_transfer": 0.8,
-        }
-    print(json.dumps(result, indent=2))
+    train_a, train_b = (FaceSet.open(work / f"{s}_train").records() for s in "AB")
+    held_a, held_b = held_out(work, "A"), held_out(work, "B")
+    folders = [work / "model" / "snapshots" / f"{m:g}min" for m in _marks(args)[:-1]] + [work / "model"]
+    curve = []
+    for minutes, folder in zip(_marks(args), folders, strict=True):
+        if not (folder / "model.json").exists():
+            continue
+        point = judge(folder, held_a[: args.limit], held_b, train_a, train_b, sheet=folder / "sheet.png")
+        curve.append({"minutes": minutes, **point})
+    final = work / "model"
+    if curve and json.loads((final / "model.json").read_text()).get("ema_updates") is not None:
+        raw = judge(
+            final,
+            held_a[: args.limit],
+            held_b,
+            train_a,
+            train_b,
+            sheet=final / "sheet_raw.png",
+            average=False,
+        )
+        curve[-1]["raw_weights"] = raw
+    return {
+        "pair": args.pair,
+        "model": json.loads((work / "model" / "model.json").read_text())["model"],
+        "held_out_faces": {"a": min(len(held_a), args.limit), "b": len(held_b)},
+        "train_seconds": seconds,
+        "curve": curve,
+        "final": curve[-1] if curve else None,
+    }
 
 
 if __name__ == "__main__":

@@ -224,16 +224,24 @@ def test_run_goes_from_two_videos_to_a_swapped_video_and_trains_on_when_run_agai
     assert list(steps) == [1, 2, 3, 4, 5]
 
 
-def test_evaluate_reports_identity_transfer_sharpness_and_ssim(tiny_model, capsys):
+def test_evaluate_reports_every_figure_against_its_ceiling_and_writes_a_sheet(tiny_model, tmp_path, capsys):
     import json
 
-    assert main(["evaluate", "-m", str(tiny_model), "--limit", "4"]) == 0
+    sheet = tmp_path / "sheet.png"
+    assert main(["evaluate", "-m", str(tiny_model), "--limit", "6", "--sheet", str(sheet)]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["faces"] == {"a": 4, "b": 4}
+    assert report["faces"] == {"a": 6, "b": 6} and report["output_size"] == 128
     assert 0 <= report["identity_transfer"] <= 1
-    assert 0 < report["sharpness_ratio"] < 1  # 30 steps: blurred, and the ratio says so
+    # 30 steps: blurred, and the ratio says so, well under what a perfect model would give
+    assert 0 < report["sharpness_ratio"] < 0.8 * report["sharpness_ceiling"]
+    assert 0.3 < report["sharpness_ceiling"] < 1.2
+    assert report["sharpness"] == f"{report['sharpness_ratio']:.2f} of {report['sharpness_ceiling']:.2f}"
+    assert -1 <= report["mouth_correlation"] <= 1
+    assert report["flicker"] > 0  # the last 6 faces are consecutive frames
     assert 0 < report["ssim_a"] < 1 and 0 < report["ssim_b"] < 1
     assert report["mean_distance_to_a"] > 0 and report["mean_distance_to_b"] > 0
+    image = read_image(sheet)
+    assert image.shape == (3 * 160, 6 * 160, 3) and read_provenance(sheet)["synthetic"] is True
 
 
 def test_ctrl_c_keeps_finished_outputs_and_leaves_no_half_file(samples, tiny_model, tmp_path):

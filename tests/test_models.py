@@ -14,7 +14,8 @@ def test_output_shape_and_range(name, mask):
     model = build(name, mask)
     s = model.arch.size
     out = model(torch.rand(2, 3, s, s), "b")
-    assert out.shape == (2, 4 if mask else 3, s, s)
+    o = model.arch.out_size
+    assert out.shape == (2, 4 if mask else 3, o, o)
     assert out.min() >= 0 and out.max() <= 1
 
 
@@ -67,3 +68,15 @@ def test_every_model_has_a_default_learning_rate():
 def test_lite_has_the_spatial_bottleneck_and_lite_dense_the_dense_one():
     assert build("lite").encoder.dense1 is None
     assert build("lite-dense").encoder.dense1.out_features == 512
+
+
+def test_the_default_model_draws_128_px_faces_from_a_64_px_encoder_at_lite_cost():
+    from twoface.models.registry import DEFAULT_MODEL
+
+    model = build(DEFAULT_MODEL)
+    assert (model.arch.size, model.arch.out_size) == (64, 128)
+    assert _train_flops(DEFAULT_MODEL) <= 1.3 * _train_flops("lite")
+
+
+def test_hd256_draws_256_px_faces():
+    assert build("hd256").arch.out_size == 256

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import pickle
+from dataclasses import replace
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -39,7 +41,10 @@ def test_warp_stays_in_range_and_moves_pixels_by_the_configured_amount():
 
 
 def test_a_few_steps_lower_the_loss(grid_pair, tmp_path):
-    result = train(quick(tmp_path / "m", grid_pair, iterations=40, lr=5e-4, batch=8), report=lambda _m: None)
+    # the loop itself, on the model that learns fastest per step (lite128's slower start is
+    # measured by bench/swap_quality.py), at a constant rate with the warp throughout
+    cfg = quick(tmp_path / "m", grid_pair, model="lite", iterations=40, lr=5e-4, batch=8, schedule="constant")
+    result = train(replace(cfg, sharpen=0), report=lambda _m: None)
     rows = np.loadtxt(tmp_path / "m/loss.csv", delimiter=",", skiprows=1)
     assert result.step == 40 and len(rows) == 40
     assert rows[-8:, 1].mean() < 0.8 * rows[:8, 1].mean()
@@ -103,7 +108,7 @@ def test_wrong_architecture_and_empty_inputs_are_refused(grid_pair, tmp_path, ca
     folder = tmp_path / "m"
     train(quick(folder, grid_pair, iterations=1), report=lambda _m: None)
     assert main(["train", "-m", str(folder), "--model", "original", "--iterations", "2", "--quiet"]) == 1
-    assert "holds a lite model, not original" in capsys.readouterr().err
+    assert "holds a lite128 model, not original" in capsys.readouterr().err
     assert main(["train", "-m", str(tmp_path / "new"), "--iterations", "2", "--quiet"]) == 1
     assert "give -A and -B" in capsys.readouterr().err
     assert (
@@ -196,9 +201,9 @@ def test_learned_mask_follows_the_landmark_mask(grid_pair, tmp_path):
     folder = tmp_path / "m"
     train(quick(folder, grid_pair, iterations=60, lr=5e-4, batch=8, mask=True), report=lambda _m: None)
     ck = checkpoint.load(folder, "cpu", lambda _m: None)
-    data = FaceData(FaceSet.open(grid_pair[0]), CropSpec.from_json(ck.meta["crop"]))
+    data = FaceData(FaceSet.open(grid_pair[0]), CropSpec.from_json(ck.meta["crop"]), ck.meta["output_size"])
     still = AugmentConfig(rotation=0, zoom=0, shift=0, flip=0, brightness=0, contrast=0, warp=0)
-    _, faces, weights = data.sample(16, still, np.random.default_rng(3))
+    faces, _, weights = data.sample(16, still, np.random.default_rng(3))
     with torch.no_grad():
         mask = ck.model(to_tensor(faces), "a")[:, 3].numpy()
     truth = weights >= 1
@@ -248,3 +253,63 @@ def test_timelapse_keeps_the_preview_of_every_save(grid_pair, tmp_path):
 
     first, last = (cv2.imread(str(folder / "timelapse" / f)) for f in frames)
     assert first.shape == last.shape and not np.array_equal(first, last)  # the model moved
+
+
+def test_the_weight_average_is_saved_used_by_convert_and_a_damaged_one_falls_back(grid_pair, tmp_path):
+    from safetensors.torch import load_file
+
+    from twoface.convert.swap import load_model
+
+    folder = tmp_path / "m"
+    train(quick(folder, grid_pair, iterations=6, ema=True), report=lambda _m: None)
+    meta = checkpoint.read_meta(folder)
+    assert meta["ema_updates"] == 6
+    average, own = load_file(str(folder / "ema.safetensors")), load_file(str(folder / "model.safetensors"))
+    assert set(average) == set(own) and any(not torch.equal(average[k], own[k]) for k in own)
+    swap = load_model(folder, "cpu", lambda _m: None)
+    assert swap.averaged and all(torch.equal(v, average[k]) for k, v in swap.model.state_dict().items())
+    # truncated: one line naming the file, the model's own weights load, nothing is deleted
+    data = (folder / "ema.safetensors").read_bytes()
+    (folder / "ema.safetensors").write_bytes(data[: len(data) // 2])
+    lines = []
+    swap = load_model(folder, "cpu", lines.append)
+    assert not swap.averaged and len(lines) == 1 and "ema.safetensors" in lines[0]
+    assert all(torch.equal(v, own[k]) for k, v in swap.model.state_dict().items())
+    assert (folder / "ema.safetensors").stat().st_size == len(data) // 2
+    # and training resumes from it, starting a fresh average
+    (folder / "ema.safetensors").unlink()
+    result = train(quick(folder, grid_pair, iterations=8, ema=True), report=lines.append)
+    assert result.step == 8 and checkpoint.read_meta(folder)["ema_updates"] == 2
+
+
+def test_the_refiner_trains_on_b_is_used_for_a2b_and_a_damaged_one_falls_back(grid_pair, tmp_path):
+    from twoface.convert.swap import load_model, run_model
+    from twoface.extract.faceset import FaceSet
+    from twoface.train.data import FaceData
+    from twoface.types import CropSpec
+
+    folder = tmp_path / "m"
+    lines = []
+    # grid_pair's B has 40 faces: too few for a refiner, said once, trained without
+    train(quick(folder, grid_pair, iterations=2, refiner=True), report=lines.append)
+    assert sum("refiner needs 50" in line for line in lines) == 1
+    assert "refiner" not in checkpoint.read_meta(folder)
+    pair = (grid_pair[0], grid_pair[0])  # A's 60 faces stand in for a B with enough of them
+    folder = tmp_path / "r"
+    train(quick(folder, pair, iterations=6, refiner=True), report=lambda _m: None)
+    assert checkpoint.read_meta(folder)["refiner"] == {"channels": 32, "blocks": 4}
+    swap = load_model(folder, "cpu", lambda _m: None)
+    assert swap.refiner is not None
+    data = FaceData(FaceSet.open(grid_pair[0]), CropSpec(64, 0.1), 128)
+    x = np.stack([cv2.resize(f, (64, 64), interpolation=cv2.INTER_AREA) for f in data.fixed(2)])
+    refined, _ = run_model(swap, x, "a2b")
+    plain_b2a, _ = run_model(swap, x, "b2a")
+    # corrupt refiner: one line naming it, the swap goes on without it, the file is left alone
+    (folder / "refiner.safetensors").write_bytes(b"not a safetensors file")
+    lines = []
+    bare = load_model(folder, "cpu", lines.append)
+    assert bare.refiner is None and len(lines) == 1 and "refiner.safetensors" in lines[0]
+    unrefined, _ = run_model(bare, x, "a2b")
+    assert np.abs(refined - unrefined).max() > 1e-4  # the refiner changed decoder B's faces
+    assert np.array_equal(run_model(bare, x, "b2a")[0], plain_b2a)  # and never decoder A's
+    assert (folder / "refiner.safetensors").read_bytes() == b"not a safetensors file"

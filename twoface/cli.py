@@ -13,6 +13,9 @@ from tqdm import tqdm
 
 from twoface import __version__
 from twoface.errors import TwofaceError
+from twoface.models.registry import DEFAULT_MODEL, MODELS
+
+LOSS_NAMES = ("ssim_l1", "l1", "mse")  # twoface.train.losses.LOSSES (no torch import here)
 
 if TYPE_CHECKING:
     from twoface.config import ConvertConfig
@@ -134,22 +137,47 @@ def run_sort(args) -> int:
     return 0
 
 
+def _face_type_arg(p) -> None:
+    from twoface.facetypes import DEFAULT_FACE_TYPE, FACE_TYPES
+
+    p.add_argument(
+        "--face-type",
+        default=DEFAULT_FACE_TYPE,
+        choices=list(FACE_TYPES),
+        help="what is swapped: face (brows to chin) or whole (up to the hairline); resumes keep theirs",
+    )
+
+
 def add_train(sub) -> None:
     p = sub.add_parser("train", help="train (or resume) a shared-encoder, two-decoder model")
     p.add_argument("-A", dest="faceset_a", help="face set of person A (whose faces get replaced)")
     p.add_argument("-B", dest="faceset_b", help="face set of person B (whose face is put on A)")
     p.add_argument("-m", "--model-dir", required=True, help="model folder (created, or resumed)")
     p.add_argument(
-        "--model", choices=["original", "lite", "lite-dense", "hd128"], help="architecture (default lite)"
+        "--model",
+        choices=sorted(MODELS),
+        help=f"architecture (default {DEFAULT_MODEL}; the stored one on resume)",
     )
     p.add_argument("--mask", action="store_true", help="also learn a face mask (4th channel)")
+    _face_type_arg(p)
     p.add_argument("--iterations", type=int, help="total step count to reach")
     p.add_argument("--minutes", type=float, help="time budget of this run")
-    p.add_argument("--batch", type=int, default=16, help="faces per side per step (default 16)")
-    p.add_argument("--lr", type=float, help="Adam learning rate (default: the model's, 2e-4 for lite)")
-    p.add_argument("--loss", default="ssim_l1", choices=["ssim_l1", "l1", "mse"])
+    p.add_argument("--batch", type=int, default=8, help="faces per side per step (default 8)")
+    p.add_argument("--lr", type=float, help="Adam learning rate (default: the model's, 2e-4 for lite128)")
+    p.add_argument("--loss", default="ssim_l1", choices=list(LOSS_NAMES), help="reconstruction loss")
+    p.add_argument(
+        "--schedule", default="cosine", choices=["cosine", "constant"], help="learning rate over the budget"
+    )
+    p.add_argument(
+        "--sharpen",
+        type=float,
+        default=0.2,
+        help="last fraction of the budget trained without the random warp (default 0.2; 0 off)",
+    )
     p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, mps")
     p.add_argument("--save-every", type=int, default=100, help="steps between saves and previews")
+    p.add_argument("--ema", action="store_true", help="keep a moving average of the weights; convert uses it")
+    p.add_argument("--refiner", action="store_true", help="also train B's refiner (detail from B's faces)")
     p.add_argument("--timelapse", action="store_true", help="keep each save's preview in MODEL/timelapse/")
     p.add_argument("--init-from", help="start from this model folder's weights (transfer learning)")
     p.add_argument("--freeze-encoder", action="store_true", help="train the decoders only")
@@ -175,6 +203,11 @@ def run_train(args) -> int:
         batch=args.batch,
         lr=args.lr,
         loss=args.loss,
+        face_type=args.face_type,
+        schedule=args.schedule,
+        sharpen=args.sharpen,
+        ema=args.ema,
+        refiner=args.refiner,
         device=args.device,
         save_every=args.save_every,
         timelapse=args.timelapse,
@@ -208,7 +241,10 @@ def add_convert(sub) -> None:
     p.add_argument("--threshold", type=float, default=0.6, help="identity distance for --only (default 0.6)")
     p.add_argument("--colour", default="reinhard", choices=["reinhard", "avg", "hist", "none"])
     p.add_argument(
-        "--mask", default="extended", help="components, extended, hull, learned, or an intersection a+b"
+        "--mask",
+        default="auto",
+        help="auto (the model's face type: extended, or whole), components, extended, whole, hull, "
+        "learned, or an intersection a+b",
     )
     p.add_argument(
         "--erode", type=int, help="shrink the mask by this many px (negative grows; default 2%% of face)"
@@ -270,14 +306,17 @@ def add_run(sub) -> None:
     p.add_argument("--minutes", type=float, help="training time budget of this run")
     p.add_argument("--iterations", type=int, help="total training steps to reach")
     p.add_argument(
-        "--model", choices=["original", "lite", "lite-dense", "hd128"], help="architecture (default lite)"
+        "--model",
+        choices=sorted(MODELS),
+        help=f"architecture (default {DEFAULT_MODEL}; the stored one on resume)",
     )
+    _face_type_arg(p)
     p.add_argument("--init-from", help="start from this model folder's weights (transfer learning)")
-    p.add_argument("--batch", type=int, default=16, help="faces per side per step (default 16)")
-    p.add_argument("--lr", type=float, help="Adam learning rate (default: the model's, 2e-4 for lite)")
+    p.add_argument("--batch", type=int, default=8, help="faces per side per step (default 8)")
+    p.add_argument("--lr", type=float, help="Adam learning rate (default: the model's, 2e-4 for lite128)")
     p.add_argument("--upsample", type=int, default=0, help="upsample before detecting, for small faces")
     p.add_argument("--colour", default="reinhard", choices=["reinhard", "avg", "hist", "none"])
-    p.add_argument("--mask", default="extended", help="components, extended, hull, learned, or a+b")
+    p.add_argument("--mask", default="auto", help="auto, components, extended, whole, hull, learned, or a+b")
     p.add_argument("--seamless", action="store_true", help="Poisson blending")
     p.add_argument("--crf", type=int, default=18, help="x264 quality (default 18)")
     p.add_argument("--watermark", action="store_true", help="also draw a visible SYNTHETIC label")
@@ -301,6 +340,7 @@ def run_run(args) -> int:
         TrainConfig(
             model_dir="",
             model=args.model,
+            face_type=args.face_type,
             iterations=args.iterations,
             minutes=args.minutes,
             batch=args.batch,
@@ -423,14 +463,19 @@ def run_live(args) -> int:
 
 def add_evaluate(sub) -> None:
     p = sub.add_parser(
-        "evaluate", help="quality report of a model: identity transfer, sharpness, SSIM (JSON)"
+        "evaluate",
+        help="quality report of a model: identity transfer, sharpness against its ceiling, mouth "
+        "correlation, flicker, SSIM (JSON), and a PNG sheet",
     )
     p.add_argument("-m", "--model-dir", required=True, help="model folder")
     p.add_argument(
         "-A", dest="faceset_a", help="faces of A to swap (default: the training set; held-out is fairer)"
     )
     p.add_argument("-B", dest="faceset_b", help="faces of B (default: the training set)")
-    p.add_argument("--limit", type=int, default=60, help="faces per person (evenly spaced, default 60)")
+    p.add_argument(
+        "--limit", type=int, default=60, help="faces per person: the last N, in frame order (default 60)"
+    )
+    p.add_argument("--sheet", type=Path, help="PNG sheet: source, swap, rebuild (default MODEL/evaluate.png)")
     p.set_defaults(func=run_evaluate)
 
 
@@ -439,7 +484,8 @@ def run_evaluate(args) -> int:
 
     from twoface.evaluate import report
 
-    print(json.dumps(report(args.model_dir, args.faceset_a, args.faceset_b, args.limit), indent=2))
+    sheet = args.sheet or Path(args.model_dir) / "evaluate.png"
+    print(json.dumps(report(args.model_dir, args.faceset_a, args.faceset_b, args.limit, sheet), indent=2))
     return 0
 
 

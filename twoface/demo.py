@@ -1,16 +1,18 @@
 """``make demo``: the whole pipeline on the bundled GRID clips, as ``twoface run`` does it.
 
 Speaker s1 is A (the clip that gets converted), speaker s2 is B. Extracts both into
-``demo/work/faces_*``, trains ``lite`` for a short budget (``TWOFACE_DEMO_MINUTES``, default 3)
-or continues the model already in ``demo/work/model``, converts s1 and writes:
+``demo/work/faces_*``, trains the default model (``lite128``) for a short budget
+(``TWOFACE_DEMO_MINUTES``, default 3) or continues the model already in ``demo/work/model``,
+converts s1 and writes:
 
 - ``demo/out.mp4``: s1 with the swapped face, its audio and a provenance record;
 - ``demo/work/model/preview.png`` and ``loss.png``: what training produced;
 - ``demo/strip.png``: six frames, original above, swapped below;
 - ``demo/contact_sheet.png``: aligned faces of both speakers.
 
-Three minutes give a blurred face; about 20 minutes (1,500 steps) a recognisable, still soft
-one. Each further ``make demo`` trains on from the saved step.
+Three minutes give a blurred face; about 20 minutes a face that dlib takes for s2's on every
+held-out frame, still soft (``bench/README.md``). Each further ``make demo`` trains on from the
+saved step, with its own learning-rate schedule over its budget.
 """
 
 from __future__ import annotations

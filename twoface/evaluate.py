@@ -1,13 +1,22 @@
 """Quality of a trained model, measured the way a viewer would judge it.
 
-- ``identity_transfer``: for held-out faces of A, swap (encoder, decoder B), paste the face
-  back into its frame with the convert blender, find landmarks again on the result and take
-  dlib's embedding of the frame. A swap passes when that embedding is within 0.6 (dlib's
-  same-person threshold) of B's mean embedding and nearer B's mean than A's.
-  Also the sharpness ratio: Laplacian variance of the swapped face over the original's (1.0
-  as sharp as the source; a blurred swap can fool the embedding, not a viewer).
-- ``reconstruction_ssim``: mean SSIM between held-out faces and their rebuild by their own
-  decoder (model crops, grey levels).
+Every figure is taken on held-out frames, each swap pasted into its frame with the convert
+blender, then judged on the frame as a viewer sees it:
+
+- ``identity_transfer``: landmarks found again on the swapped frame (in the detector-framed box
+  the face was found in, as the predictor expects) give dlib's embedding; a swap passes when it
+  is within 0.6 (dlib's same-person threshold) of B's mean and nearer B's mean than A's.
+- ``sharpness``: Laplacian variance of the face (:func:`face_sharpness`: a 256 px aligned crop
+  of the frame, cut with one antialiased resample) of the swap over the source's.
+  ``sharpness_ceiling`` is the same for a *perfect model* at the model's output size: the
+  source face itself, cut at the model's output crop and pasted back by the same blender. A
+  sharpness reads against it ("0.28 of 0.59"); no model of that size can pass it.
+- ``mouth_correlation``: Pearson correlation over frames of the mouth opening (inner lips,
+  over the eye distance) found on the swap and on the source: the swap speaks when A speaks.
+- ``flicker``: mean frame-to-frame change of the face region (aligned by the source's
+  landmarks, so head motion counts the same for both) of the swap over the source's.
+- ``ssim_a`` / ``ssim_b``: mean SSIM between held-out faces and their rebuild by their own
+  decoder, at the output size, grey levels.
 
 dlib is only the judge here: nothing in training sees its identity model.
 """
@@ -21,23 +30,30 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from twoface.convert.blend import BlendConfig
+from twoface.convert.blend import BlendConfig, paste
 from twoface.convert.pipeline import FaceSwapper
-from twoface.convert.swap import SwapModel, model_input, run_model
-from twoface.extract.align import STORE_SPEC, align, blur_score, warp_crop
+from twoface.convert.swap import SwapModel, cut_face, run_model
+from twoface.extract.align import align, blur_score, warp_crop
 from twoface.extract.faceset import FaceRecord
 from twoface.extract.identity import SAME_PERSON, embed
-from twoface.extract.landmarks import box_from_landmarks, landmarks68
+from twoface.extract.landmarks import landmarks68
 from twoface.media.read import iter_frames
+from twoface.types import CropSpec
 
 
 @dataclass(frozen=True)
-class TransferResult:
-    rate: float  # share of faces that pass
+class SwapJudgement:
+    """What :func:`judge_swaps` measures on held-out faces of A swapped to B (see the module
+    docstring). ``flicker`` is None when no two faces come from consecutive frames."""
+
+    rate: float
     mean_to_b: float
     mean_to_a: float
     faces: int
-    sharpness: float  # median Laplacian variance of the swapped face over the original's
+    sharpness: float
+    sharpness_ceiling: float
+    mouth_correlation: float
+    flicker: float | None
 
 
 def frames_of(records: list[FaceRecord]) -> dict[tuple[str, int], np.ndarray]:
@@ -55,33 +71,84 @@ def frames_of(records: list[FaceRecord]) -> dict[tuple[str, int], np.ndarray]:
     return frames
 
 
-def identity_transfer(
-    swap: SwapModel, records_a: list[FaceRecord], mean_a: np.ndarray, mean_b: np.ndarray
-) -> TransferResult:
-    """Swap each held-out face of A into its frame (a2b) and judge it with dlib's embedding."""
-    swapper = FaceSwapper(swap, "a2b", BlendConfig())
-    frames = frames_of(records_a)
-    to_a, to_b, sharp = [], [], []
-    for r in records_a:
-        landmarks = r.landmarks_array()
-        frame = frames[(r.source, r.frame_index)]
+def judge_swaps(
+    swap: SwapModel,
+    records_a: list[FaceRecord],
+    mean_a: np.ndarray,
+    mean_b: np.ndarray,
+    blend: BlendConfig | None = None,
+) -> SwapJudgement:
+    """Swap each held-out face of A into its frame (a2b) and judge it as the module says."""
+    swapper = FaceSwapper(swap, "a2b", blend or BlendConfig())
+    records = sorted(records_a, key=lambda r: (r.source, r.frame_index))
+    frames = frames_of(records)
+    to_a, to_b, sharp, ceiling, mouths, moves = [], [], [], [], [], []
+    previous = None
+    for r in records:
+        landmarks, frame = r.landmarks_array(), frames[(r.source, r.frame_index)]
         swapped = swapper(frame, [landmarks])
-        sharp.append(_sharpness(swapped, landmarks) / max(_sharpness(frame, landmarks), 1e-6))
-        seen = landmarks68(swapped, box_from_landmarks(landmarks))
+        source_sharpness = max(face_sharpness(frame, landmarks), 1e-6)
+        sharp.append(face_sharpness(swapped, landmarks) / source_sharpness)
+        ceiling.append(
+            face_sharpness(perfect_swap(frame, landmarks, swap, swapper.blend), landmarks) / source_sharpness
+        )
+        seen = landmarks68(swapped, r.box)  # the detector-framed box the face was found in
         e = embed(swapped, seen)
         to_a.append(float(np.linalg.norm(e - mean_a)))
         to_b.append(float(np.linalg.norm(e - mean_b)))
+        mouths.append((mouth_opening(landmarks), mouth_opening(seen)))
+        faces = (_face_region(frame, landmarks), _face_region(swapped, landmarks))
+        if previous is not None and previous[0] == (r.source, r.frame_index - 1):
+            moves.append([float(np.abs(f - p).mean()) for f, p in zip(faces, previous[1], strict=True)])
+        previous = ((r.source, r.frame_index), faces)
     a, b = np.array(to_a), np.array(to_b)
     passed = (b < SAME_PERSON) & (b < a)
-    return TransferResult(
-        float(passed.mean()), float(b.mean()), float(a.mean()), len(records_a), float(np.median(sharp))
+    m = np.array(mouths)
+    moves = np.array(moves)
+    return SwapJudgement(
+        rate=float(passed.mean()),
+        mean_to_b=float(b.mean()),
+        mean_to_a=float(a.mean()),
+        faces=len(records),
+        sharpness=float(np.median(sharp)),
+        sharpness_ceiling=float(np.median(ceiling)),
+        mouth_correlation=float(np.corrcoef(m[:, 0], m[:, 1])[0, 1]) if len(m) > 2 else float("nan"),
+        flicker=float(moves[:, 1].mean() / max(moves[:, 0].mean(), 1e-6)) if len(moves) else None,
     )
 
 
-def _sharpness(image: np.ndarray, landmarks: np.ndarray) -> float:
-    """Laplacian variance of the face's 256 px aligned crop (see ``blur_score``)."""
-    alignment = align(landmarks, STORE_SPEC)
-    return blur_score(warp_crop(image, alignment.crop_from_frame, STORE_SPEC.size))
+def perfect_swap(frame: np.ndarray, landmarks: np.ndarray, swap: SwapModel, blend: BlendConfig) -> np.ndarray:
+    """What a perfect model of ``swap``'s output size would give: the source face itself, cut
+    at the model's output crop and pasted back into a copy of ``frame`` by the same blender."""
+    out = frame.copy()
+    cut = cut_face(frame, landmarks, swap)
+    paste(out, cut.original.astype(np.float32) / 255, cut.original, cut.crop_from_frame, landmarks, blend)
+    return out
+
+
+def _face_region(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """Grey float32 central half of the face's 256 px aligned crop (for flicker)."""
+    crop = warp_crop(image, align(landmarks, MEASURE_SPEC).crop_from_frame, MEASURE_SPEC.size)
+    q = MEASURE_SPEC.size // 4
+    return cv2.cvtColor(crop[q : 3 * q, q : 3 * q], cv2.COLOR_RGB2GRAY).astype(np.float32)
+
+
+MEASURE_SPEC = CropSpec(size=256, margin=0.25)  # the crop sharpness and flicker are taken on
+
+
+def face_sharpness(image: np.ndarray, landmarks: np.ndarray) -> float:
+    """Laplacian variance of the face in RGB ``image``: its 256 px aligned crop (margin 0.25)
+    cut with one antialiased resample, central half (see ``blur_score``)."""
+    alignment = align(landmarks, MEASURE_SPEC)
+    return blur_score(warp_crop(image, alignment.crop_from_frame, MEASURE_SPEC.size))
+
+
+def mouth_opening(landmarks: np.ndarray) -> float:
+    """Mean gap of the three inner-lip pairs (61-67, 62-66, 63-65) over the distance between
+    the eye centres: 0 for a closed mouth, unit-free."""
+    gap = np.linalg.norm(landmarks[[61, 62, 63]] - landmarks[[67, 66, 65]], axis=1).mean()
+    eyes = np.linalg.norm(landmarks[36:42].mean(0) - landmarks[42:48].mean(0))
+    return float(gap / max(eyes, 1e-6))
 
 
 def _ssim(x: np.ndarray, y: np.ndarray) -> float:
@@ -97,12 +164,11 @@ def _ssim(x: np.ndarray, y: np.ndarray) -> float:
 def reconstruction_ssim(swap: SwapModel, records: list[FaceRecord], side: str) -> float:
     """Mean SSIM of held-out faces of ``side`` against their rebuild by decoder ``side``."""
     frames = frames_of(records)
-    crops = np.stack(
-        [model_input(frames[(r.source, r.frame_index)], r.landmarks_array(), swap.spec)[0] for r in records]
-    )
-    rebuilt, _ = run_model(swap, crops, "b2a" if side == "a" else "a2b")
+    cuts = [cut_face(frames[(r.source, r.frame_index)], r.landmarks_array(), swap) for r in records]
+    rebuilt, _ = run_model(swap, np.stack([c.input for c in cuts]), "b2a" if side == "a" else "a2b")
     grey = lambda im: cv2.cvtColor(im.astype(np.float32), cv2.COLOR_RGB2GRAY)  # noqa: E731
-    return float(np.mean([_ssim(grey(c / 255.0), grey(r)) for c, r in zip(crops, rebuilt, strict=True)]))
+    pairs = zip(cuts, rebuilt, strict=True)
+    return float(np.mean([_ssim(grey(c.original / 255.0), grey(r)) for c, r in pairs]))
 
 
 def mean_embedding(records: list[FaceRecord]) -> np.ndarray:
@@ -110,30 +176,91 @@ def mean_embedding(records: list[FaceRecord]) -> np.ndarray:
     return np.mean([r.embedding_array() for r in records], axis=0)
 
 
-def report(
-    model_dir: str, faceset_a: str | None = None, faceset_b: str | None = None, limit: int = 60
+def judge(
+    model_dir: str | Path,
+    held_a: list[FaceRecord],
+    held_b: list[FaceRecord],
+    known_a: list[FaceRecord],
+    known_b: list[FaceRecord],
+    sheet: str | Path | None = None,
+    average: bool = True,
 ) -> dict:
-    """The quality report of ``twoface evaluate``: identity transfer A->B (with sharpness) and
-    reconstruction SSIM of each person, on up to ``limit`` evenly spaced faces of each face set
-    (default: the sets the model was trained on; give held-out sets for a fair figure)."""
+    """Every figure of the report for the model in ``model_dir``, on held-out faces
+    ``held_a``/``held_b``, with A's and B's mean embeddings taken from ``known_a``/``known_b``
+    (their training faces). With ``sheet``, also writes :func:`sheet_image` there.
+    ``average``: judge the weights' moving average where the model has one (as convert does)."""
     from twoface.convert.swap import load_model
+
+    swap = load_model(model_dir, "auto", lambda _m: None, average)
+    j = judge_swaps(swap, held_a, mean_embedding(known_a), mean_embedding(known_b))
+    result = {
+        "model": f"{swap.name} step {swap.step}" + (" (weight average)" if swap.averaged else ""),
+        "output_size": swap.out_spec.size,
+        "faces": {"a": len(held_a), "b": len(held_b)},
+        "identity_transfer": round(j.rate, 3),
+        "mean_distance_to_b": round(j.mean_to_b, 3),
+        "mean_distance_to_a": round(j.mean_to_a, 3),
+        "sharpness_ratio": round(j.sharpness, 3),
+        "sharpness_ceiling": round(j.sharpness_ceiling, 3),
+        "sharpness": f"{j.sharpness:.2f} of {j.sharpness_ceiling:.2f}",
+        "mouth_correlation": round(j.mouth_correlation, 3),
+        "flicker": None if j.flicker is None else round(j.flicker, 3),
+        "ssim_a": round(reconstruction_ssim(swap, held_a, "a"), 3),
+        "ssim_b": round(reconstruction_ssim(swap, held_b, "b"), 3),
+    }
+    if sheet is not None:
+        write_sheet(sheet, sheet_image(swap, held_a), result["model"])
+    return result
+
+
+def sheet_image(swap: SwapModel, records: list[FaceRecord], count: int = 6, side: int = 160) -> np.ndarray:
+    """RGB uint8 sheet of ``count`` evenly spaced faces of A: rows source, swap (pasted in its
+    frame) and reconstruction (decoder A), each the face's aligned crop at ``side`` px."""
+    swapper = FaceSwapper(swap, "a2b", BlendConfig())
+    picks = [
+        records[i] for i in np.linspace(0, len(records) - 1, min(count, len(records))).round().astype(int)
+    ]
+    frames = frames_of(picks)
+    rows: list[list[np.ndarray]] = [[], [], []]
+    spec = CropSpec(side, swap.spec.margin)
+    for r in picks:
+        landmarks, frame = r.landmarks_array(), frames[(r.source, r.frame_index)]
+        m = align(landmarks, spec).crop_from_frame
+        rows[0].append(warp_crop(frame, m, side))
+        rows[1].append(warp_crop(swapper(frame, [landmarks]), m, side))
+        rebuilt, _ = run_model(swap, cut_face(frame, landmarks, swap).input[None], "b2a")
+        rows[2].append(
+            cv2.resize(
+                (rebuilt[0] * 255).round().astype(np.uint8), (side, side), interpolation=cv2.INTER_AREA
+            )
+        )
+    return np.vstack([np.hstack(row) for row in rows])
+
+
+def write_sheet(path: str | Path, image: np.ndarray, model: str) -> None:
+    """Write a sheet PNG that shows swapped faces, with the provenance record."""
+    from twoface.media.provenance import provenance
+    from twoface.media.write import write_image
+
+    write_image(path, image, provenance("evaluation sheet (autoencoder a2b)", model))
+
+
+def report(
+    model_dir: str,
+    faceset_a: str | None = None,
+    faceset_b: str | None = None,
+    limit: int = 60,
+    sheet: str | Path | None = None,
+) -> dict:
+    """The quality report of ``twoface evaluate`` (:func:`judge`) on the last ``limit`` faces
+    (in frame order, consecutive for flicker) of each face set: by default the sets the model
+    was trained on; give held-out sets for a fair figure. Mean embeddings come from the whole
+    sets given."""
     from twoface.extract.faceset import FaceSet
     from twoface.models.checkpoint import read_meta
 
     meta = read_meta(Path(model_dir))
     sets = [FaceSet.open(p or meta["facesets"][k]).records() for k, p in (("a", faceset_a), ("b", faceset_b))]
-    picked = [
-        [r[i] for i in np.linspace(0, len(r) - 1, min(limit, len(r))).round().astype(int)] for r in sets
-    ]
-    swap = load_model(model_dir, "auto", lambda _m: None)
-    transfer = identity_transfer(swap, picked[0], mean_embedding(sets[0]), mean_embedding(sets[1]))
-    return {
-        "model": f"{swap.name} step {swap.step}",
-        "faces": {"a": len(picked[0]), "b": len(picked[1])},
-        "identity_transfer": round(transfer.rate, 3),
-        "mean_distance_to_b": round(transfer.mean_to_b, 3),
-        "mean_distance_to_a": round(transfer.mean_to_a, 3),
-        "sharpness_ratio": round(transfer.sharpness, 3),
-        "ssim_a": round(reconstruction_ssim(swap, picked[0], "a"), 3),
-        "ssim_b": round(reconstruction_ssim(swap, picked[1], "b"), 3),
-    }
+    ordered = [sorted(r, key=lambda x: (x.source, x.frame_index)) for r in sets]
+    picked = [r[-limit:] for r in ordered]
+    return judge(model_dir, picked[0], picked[1], sets[0], sets[1], sheet)

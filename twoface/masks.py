@@ -23,7 +23,8 @@ _PARTS = (
     [17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27],  # brows
     list(range(27, 36)) + list(range(48, 68)),  # nose and mouth
 )
-FOREHEAD = 0.2  # extended: brows lifted by this fraction of the face height
+FOREHEAD = 0.2  # extended: brows lifted by this fraction of the face height (face type "face")
+WHOLE_FOREHEAD = 0.35  # whole: up to about the hairline (face type "whole"), within its crop
 
 
 def _hulls(points: np.ndarray, shape: tuple[int, int], parts) -> np.ndarray:
@@ -39,15 +40,28 @@ def components(landmarks: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return _hulls(landmarks, shape, _PARTS)
 
 
-def extended(landmarks: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """:func:`components` with the brows raised by ``FOREHEAD`` of the face height, so the lower
-    forehead is swapped too."""
+def lift_brows(landmarks: np.ndarray, fraction: float) -> np.ndarray:
+    """A copy of ``(68, 2)`` landmarks with the brows (17-26) moved up by ``fraction`` of the
+    landmarks' height, along the chin-to-nose-bridge line (so a tilted face lifts along its own
+    axis). The one definition of "the forehead" for masks and training loss weights."""
     points = np.asarray(landmarks, np.float64).copy()
     height = points[:, 1].max() - points[:, 1].min()
     chin_to_brow = points[8] - points[27]
-    lift = chin_to_brow / (np.linalg.norm(chin_to_brow) + 1e-9) * FOREHEAD * height
+    lift = chin_to_brow / (np.linalg.norm(chin_to_brow) + 1e-9) * fraction * height
     points[17:27] -= lift
-    return _hulls(points, shape, _PARTS)
+    return points
+
+
+def extended(landmarks: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """:func:`components` with the brows raised by ``FOREHEAD`` of the face height, so the lower
+    forehead is swapped too (face type ``face``)."""
+    return _hulls(lift_brows(landmarks, FOREHEAD), shape, _PARTS)
+
+
+def whole(landmarks: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """:func:`components` with the brows raised by ``WHOLE_FOREHEAD``: the forehead up to about
+    the hairline (face type ``whole``)."""
+    return _hulls(lift_brows(landmarks, WHOLE_FOREHEAD), shape, _PARTS)
 
 
 def hull(landmarks: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -55,7 +69,7 @@ def hull(landmarks: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return _hulls(landmarks, shape, (list(range(68)),))
 
 
-MASKS: dict[str, MaskFn] = {"components": components, "extended": extended, "hull": hull}
+MASKS: dict[str, MaskFn] = {"components": components, "extended": extended, "whole": whole, "hull": hull}
 
 
 def erode(mask: np.ndarray, pixels: int) -> np.ndarray:

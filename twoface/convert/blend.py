@@ -18,6 +18,7 @@ from twoface.geometry import invert_affine, transform_points
 from twoface.masks import MASKS, erode, face_size, feather
 
 LEARNED = "learned"
+AUTO_MASK = "auto"  # the mask of the model's face type (twoface.facetypes)
 AUTO_ERODE = 0.02  # of the face size, when no pixel width is given
 AUTO_FEATHER = 0.08
 
@@ -25,11 +26,13 @@ AUTO_FEATHER = 0.08
 @dataclass(frozen=True)
 class BlendConfig:
     """``mask``: names from :data:`twoface.masks.MASKS` or ``learned``, joined by ``+`` for their
-    intersection (``learned+components``). ``erode``/``feather`` in frame pixels (None: 2% / 8% of
-    the face size; a negative erosion grows the mask). ``sharpen``: unsharp-mask amount (0 off)."""
+    intersection (``learned+components``), or ``auto``: the mask of the model's face type
+    (``extended`` for ``face``, ``whole`` for ``whole``), resolved by the swapper.
+    ``erode``/``feather`` in frame pixels (None: 2% / 8% of the face size; a negative erosion
+    grows the mask). ``sharpen``: unsharp-mask amount (0 off)."""
 
     colour: str = "reinhard"
-    mask: str = "extended"
+    mask: str = AUTO_MASK
     erode: int | None = None
     feather: int | None = None
     seamless: bool = False

@@ -48,17 +48,17 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """:class:`Up` through ``filters``, then a 5x5 conv to 3 colour channels (sigmoid) and,
-    with ``mask``, a fourth mask channel (sigmoid)."""
+    """:class:`Up` through ``filters``, then a ``kernel`` x ``kernel`` conv to 3 colour channels
+    (sigmoid) and, with ``mask``, a fourth mask channel (sigmoid)."""
 
-    def __init__(self, cin: int, filters: tuple[int, ...], mask: bool) -> None:
+    def __init__(self, cin: int, filters: tuple[int, ...], mask: bool, kernel: int = 5) -> None:
         super().__init__()
         layers = []
         for f in filters:
             layers.append(Up(cin, f))
             cin = f
         self.ups = nn.Sequential(*layers)
-        self.out = nn.Conv2d(cin, 4 if mask else 3, 5, padding=2)
+        self.out = nn.Conv2d(cin, 4 if mask else 3, kernel, padding=kernel // 2)
 
     def forward(self, x):
         return self.out(self.ups(x)).sigmoid()

@@ -1,5 +1,6 @@
 """The Model folder (DESIGN.md): ``model.safetensors`` + ``model.json`` + ``optimizer.pt`` +
-``loss.csv``, saved atomically with the previous good save kept in ``backups/``.
+``loss.csv`` (and ``ema.safetensors``, the weights' moving average, when training keeps one),
+saved atomically with the previous good save kept in ``backups/``.
 
 Each file is written under a temporary name and renamed into place; ``model.json`` goes last
 and names the step, which the weights' metadata repeats. A load whose files disagree (a crash
@@ -12,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -21,9 +22,12 @@ from safetensors.torch import load_file, save_file
 
 from twoface.errors import TwofaceError
 from twoface.models.autoencoder import ArchConfig, AutoEncoder
+from twoface.models.refiner import Refiner, RefinerConfig
 
 FORMAT_VERSION = 1
 FILES = ("model.safetensors", "optimizer.pt", "loss.csv", "model.json")
+EMA_FILE = "ema.safetensors"  # optional; model.json's "ema_updates" says it belongs to the save
+REFINER_FILE = "refiner.safetensors"  # optional; model.json's "refiner" gives its shape
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class Checkpoint:
     meta: dict
     optimizer_state: dict | None
     loss_csv: str
+    ema_state: dict | None = None  # the averaged weights, when saved and readable
+    refiner: Refiner | None = None  # B's refiner (twoface.models.refiner), when saved and readable
 
 
 def _write(path: Path, write) -> None:
@@ -44,24 +50,43 @@ def _write(path: Path, write) -> None:
     os.replace(tmp, path)
 
 
-def save(folder: Path, model: AutoEncoder, meta: dict, optimizer_state: dict, loss_csv: str) -> None:
-    """Save atomically; the files of the last good save move to ``backups/`` first."""
+def _weights(model: AutoEncoder) -> dict:
+    return {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+
+
+def save(
+    folder: Path,
+    model: AutoEncoder,
+    meta: dict,
+    optimizer_state: dict,
+    loss_csv: str,
+    ema: AutoEncoder | None = None,
+    refiner: Refiner | None = None,
+) -> None:
+    """Save atomically; the files of the last good save move to ``backups/`` first. ``ema``:
+    the averaged model, saved as ``ema.safetensors`` (``meta`` should say ``ema_updates``);
+    ``refiner``: B's refiner, ``refiner.safetensors`` (``meta["refiner"]`` its config)."""
     folder.mkdir(parents=True, exist_ok=True)
     staged = folder / ".staging"
     staged.mkdir(exist_ok=True)
-    weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    _write(staged / FILES[0], lambda p: save_file(weights, str(p), metadata={"step": str(meta["step"])}))
+    step = {"step": str(meta["step"])}
+    _write(staged / FILES[0], lambda p: save_file(_weights(model), str(p), metadata=step))
     _write(staged / FILES[1], lambda p: torch.save(optimizer_state, p))
     _write(staged / FILES[2], lambda p: p.write_text(loss_csv))
+    names = list(FILES)
+    for name, extra in ((EMA_FILE, ema), (REFINER_FILE, refiner)):
+        if extra is not None:
+            _write(staged / name, lambda p, m=extra: save_file(_weights(m), str(p), metadata=step))
+            names.insert(3, name)
     _write(staged / FILES[3], lambda p: p.write_text(json.dumps(meta, indent=1) + "\n"))
     if (folder / FILES[3]).exists():
         backups = folder / "backups"
         backups.mkdir(exist_ok=True)
-        for name in FILES:
+        for name in (*FILES, EMA_FILE, REFINER_FILE):
             if (folder / name).exists():
                 shutil.copy2(folder / name, backups / (name + ".tmp"))
                 os.replace(backups / (name + ".tmp"), backups / name)
-    for name in FILES:
+    for name in names:
         os.replace(staged / name, folder / name)
     staged.rmdir()
 
@@ -83,16 +108,7 @@ def _load_from(folder: Path, device: str) -> Checkpoint:
     meta = read_meta(folder)
     model = AutoEncoder(ArchConfig.from_json(meta["config"]["arch"]))
     path = folder / FILES[0]
-    try:
-        weights = load_file(str(path), device="cpu")
-        from safetensors import safe_open
-
-        with safe_open(str(path), "pt") as fh:
-            step = int((fh.metadata() or {}).get("step", -1))
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise TwofaceError(path, f"corrupt or truncated weights ({exc})") from None
-    if step != meta["step"]:
-        raise TwofaceError(path, f"weights are of step {step}, model.json says {meta['step']}")
+    weights = _read_weights(path, meta["step"], "weights")
     try:
         model.load_state_dict(weights)
     except RuntimeError:
@@ -110,12 +126,54 @@ def _load_from(folder: Path, device: str) -> Checkpoint:
 
 
 def load(folder: str | Path, device: str = "cpu", report=print) -> Checkpoint:
-    """Load a Model folder; if its files are damaged, say so and load ``backups/``."""
+    """Load a Model folder; if its files are damaged, say so and load ``backups/``. A missing
+    or damaged ``ema.safetensors`` or ``refiner.safetensors`` is said in one line and left out
+    (the model's own weights still load and swap; nothing on disk is changed)."""
     folder = Path(folder)
     try:
-        return _load_from(folder, device)
+        ck = _load_from(folder, device)
     except TwofaceError as exc:
         if not (folder / "backups" / "model.json").exists():
             raise
         report(f"{exc}; using the previous save in {folder / 'backups'}")
-        return _load_from(folder / "backups", device)
+        folder = folder / "backups"
+        ck = _load_from(folder, device)
+    if ck.meta.get("ema_updates") is not None:
+        try:
+            ck = replace(ck, ema_state=_load_extra(folder / EMA_FILE, ck, "weight average", ck.model))
+        except TwofaceError as exc:
+            report(f"{exc}; using the model's own weights instead of their average")
+    if ck.meta.get("refiner") is not None:
+        refiner = Refiner(RefinerConfig.from_json(ck.meta["refiner"]))
+        try:
+            refiner.load_state_dict(_load_extra(folder / REFINER_FILE, ck, "refiner", refiner))
+            ck = replace(ck, refiner=refiner.to(device))
+        except TwofaceError as exc:
+            report(f"{exc}; swapping without the refiner")
+    return ck
+
+
+def _read_weights(path: Path, step: int, what: str) -> dict:
+    """The tensors of a safetensors file whose metadata names ``step`` (TwofaceError if not)."""
+    from safetensors import safe_open
+
+    try:
+        weights = load_file(str(path), device="cpu")
+        with safe_open(str(path), "pt") as fh:
+            saved = int((fh.metadata() or {}).get("step", -1))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise TwofaceError(path, f"corrupt or truncated {what} ({exc})") from None
+    if saved != step:
+        raise TwofaceError(path, f"{what} are of step {saved}, model.json says {step}")
+    return weights
+
+
+def _load_extra(path: Path, ck: Checkpoint, what: str, module: torch.nn.Module) -> dict:
+    """An optional weights file of the save ``ck``, checked against ``module``'s shapes."""
+    if not path.is_file():
+        raise TwofaceError(path, f"missing {what} (model.json says there is one)")
+    weights = _read_weights(path, ck.meta["step"], what)
+    own = module.state_dict()
+    if set(weights) != set(own) or any(weights[k].shape != own[k].shape for k in own):
+        raise TwofaceError(path, f"{what} does not fit the {ck.meta.get('model')} model")
+    return weights

@@ -1,25 +1,34 @@
-"""Training data: face set crops held in memory as uint8, random transform, colour jitter and
-the random warp (input only). Images here are RGB uint8 ``(S, S, 3)`` until :func:`to_tensor`
-makes ``(B, 3, S, S)`` float32 in [0, 1]."""
+"""Training data: face set crops held in memory as uint8 at their stored resolution, and the
+sampler that turns them into training pairs.
+
+Each stored crop is prefiltered once, at load, for the scale from the store to the model's
+output crop (:func:`twoface.extract.align.antialias_sigma`); a sample is then one bicubic warp
+from the stored crop to the output crop with the random rotation, zoom and shift folded in: one
+antialiased resample, as convert cuts faces. The target is that output crop; the input is the
+same face, colour-jittered and randomly warped, shrunk by an area resize to the model's input
+size. Images here are RGB uint8 ``(S, S, 3)`` until :func:`to_tensor` makes
+``(B, 3, S, S)`` float32 in [0, 1].
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
+from twoface.extract.align import antialias_sigma
 from twoface.extract.faceset import FaceSet
-from twoface.geometry import compose_affine, subcrop_matrix, transform_points
+from twoface.geometry import compose_affine, scale_of, subcrop_matrix, transform_points
+from twoface.masks import FOREHEAD, lift_brows
 from twoface.types import CropSpec
-
-WORK_SCALE = 1.25  # crops are kept this much larger than the model input, for transforms
 
 
 @dataclass(frozen=True)
 class AugmentConfig:
     """Random transform (degrees, fractions of the crop), flip probability, colour jitter
-    (fractions), and warp: std of the 5x5 control-point offsets as a fraction of the crop."""
+    (fractions), and warp: std of the 5x5 control-point offsets as a fraction of the crop
+    (0: no warp, the sharpening phase)."""
 
     rotation: float = 10.0
     zoom: float = 0.05
@@ -29,69 +38,95 @@ class AugmentConfig:
     contrast: float = 0.1
     warp: float = 0.025
 
-
-def work_spec(model: CropSpec) -> CropSpec:
-    """The larger crop kept in memory: same centre and scale, ``WORK_SCALE`` times the side."""
-    size = round(model.size * WORK_SCALE)
-    inner = model.size * (1 - 2 * model.margin)
-    return CropSpec(size=size, margin=(1 - inner / size) / 2)
+    def without_warp(self) -> AugmentConfig:
+        return replace(self, warp=0.0)
 
 
-def face_mask(landmarks: np.ndarray, size: int) -> np.ndarray:
+def face_mask(landmarks: np.ndarray, size: int, forehead: float = FOREHEAD) -> np.ndarray:
     """Loss weights ``(size, size)`` float32 from crop-space landmarks: 1 inside the face hull
-    (brows lifted to cover the forehead), 3 on the eyes and brows, 2 on the mouth, 0.1 outside."""
+    (brows lifted by ``forehead``, as the face type's convert mask lifts them), 3 on the eyes,
+    2 on the mouth, 0.1 outside."""
     weights = np.full((size, size), 0.1, np.float32)
-    face = landmarks.copy()
-    face[17:27, 1] -= 0.15 * (face[:, 1].max() - face[:, 1].min())
-    cv2.fillConvexPoly(weights, cv2.convexHull(face.astype(np.int32)), 1.0)
+    face = lift_brows(landmarks, forehead)
+    cv2.fillConvexPoly(weights, cv2.convexHull(np.round(face).astype(np.int32)), 1.0)
     for region, value in ((slice(48, 60), 2.0), (slice(36, 42), 3.0), (slice(42, 48), 3.0)):
-        hull = cv2.convexHull(landmarks[region].astype(np.int32))
+        hull = cv2.convexHull(np.round(landmarks[region]).astype(np.int32))
         cv2.fillConvexPoly(weights, hull, value)
     return weights
 
 
 class FaceData:
-    """All faces of one face set at ``work_spec(spec)``, with their loss-weight masks."""
+    """All faces of one face set, for a model with input ``spec`` and output side ``out_size``
+    (same framing). ``images``: the stored crops, prefiltered; ``out_from_store``: each one's
+    2x3 matrix to the output crop; ``landmarks``: each face's ``(68, 2)`` in output-crop px.
+    ``store_scale``: the median frame-to-store scale (< 1: the store shrank the faces)."""
 
-    def __init__(self, faceset: FaceSet, spec: CropSpec) -> None:
+    def __init__(self, faceset: FaceSet, spec: CropSpec, out_size: int | None = None, forehead=FOREHEAD):
         records = faceset.records()
-        work = work_spec(spec)
-        store = faceset.crop_spec
-        m = subcrop_matrix(store.size, store.margin, work.size, work.margin)
-        self.spec, self.work = spec, work
-        self.images = np.stack([self._cut(faceset.load_crop(r), m, work.size) for r in records])
-        self.masks = np.stack(
-            [
-                face_mask(
-                    transform_points(compose_affine(m, np.array(r.crop_from_frame)), r.landmarks_array()),
-                    work.size,
-                )
-                for r in records
-            ]
-        )
-
-    @staticmethod
-    def _cut(crop: np.ndarray, m: np.ndarray, size: int) -> np.ndarray:
-        return cv2.warpAffine(crop, m, (size, size), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+        self.spec = spec
+        self.out = CropSpec(out_size or spec.size, spec.margin)
+        self.forehead = forehead
+        self.images, self.out_from_store, self.landmarks, scales = [], [], [], []
+        for r in records:
+            crop = faceset.load_crop(r)
+            store = CropSpec(crop.shape[0], faceset.crop_spec.margin)
+            m = subcrop_matrix(store.size, store.margin, self.out.size, self.out.margin)
+            sigma = antialias_sigma(scale_of(m))
+            if sigma > 0.25:
+                crop = cv2.GaussianBlur(crop, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
+            self.images.append(crop)
+            self.out_from_store.append(m)
+            to_out = compose_affine(m, np.array(r.crop_from_frame) * (store.size / faceset.spec_of(r).size))
+            self.landmarks.append(transform_points(to_out, r.landmarks_array()))
+            scales.append(scale_of(np.array(r.crop_from_frame)))
+        self.store_scale = float(np.median(scales)) if scales else 1.0
 
     def __len__(self) -> int:
         return len(self.images)
 
+    def cut(self, i: int, model_from_out: np.ndarray | None = None) -> np.ndarray:
+        """Face ``i`` at the output crop (uint8 ``(O, O, 3)``), moved by ``model_from_out``."""
+        m = self.out_from_store[i]
+        if model_from_out is not None:
+            m = compose_affine(model_from_out, m)
+        size = self.out.size
+        return cv2.warpAffine(
+            self.images[i], m, (size, size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
+        )
+
+    def fixed(self, n: int = 6) -> np.ndarray:
+        """``n`` evenly spaced faces at the output crop, untransformed ``(n, O, O, 3)``."""
+        idx = np.linspace(0, len(self) - 1, n).round().astype(int)
+        return np.stack([self.cut(int(i)) for i in idx])
+
     def sample(self, n: int, aug: AugmentConfig, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
-        """``(inputs, targets, weights)``: warped inputs and unwarped targets ``(n, S, S, 3)``
-        uint8, weights ``(n, S, S)`` float32."""
+        """``(inputs, targets, weights)``: warped inputs ``(n, S, S, 3)`` and unwarped targets
+        ``(n, O, O, 3)`` uint8, weights ``(n, O, O)`` float32."""
         idx = rng.integers(0, len(self), n)
-        out = [augment(self.images[i], self.masks[i], self.spec.size, aug, rng) for i in idx]
+        out = [self._pair(int(i), aug, rng) for i in idx]
         return tuple(np.stack(parts) for parts in zip(*out, strict=True))
 
+    def _pair(self, i: int, aug: AugmentConfig, rng: np.random.Generator):
+        size = self.out.size
+        m = random_transform(size, aug, rng)
+        target = self.cut(i, m)
+        weights = face_mask(transform_points(m, self.landmarks[i]), size, self.forehead)
+        if rng.random() < aug.flip:
+            target, weights = target[:, ::-1], weights[:, ::-1]
+        target = colour_jitter(np.ascontiguousarray(target), aug, rng)
+        warped = random_warp(target, aug.warp, rng)[0] if aug.warp > 0 else target
+        if self.spec.size != size:
+            warped = cv2.resize(warped, (self.spec.size,) * 2, interpolation=cv2.INTER_AREA)
+        return warped, target, np.ascontiguousarray(weights)
 
-def random_transform(work: int, size: int, aug: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
-    """2x3 ``model_from_work`` matrix: centred crop of ``size`` from a ``work`` px image, with a
-    random rotation, zoom and shift."""
+
+def random_transform(size: int, aug: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
+    """2x3 matrix moving a ``size`` px crop by a random rotation and zoom about its centre and a
+    random shift (fractions of ``size``)."""
     angle = rng.uniform(-aug.rotation, aug.rotation)
     scale = 1 + rng.uniform(-aug.zoom, aug.zoom)
-    m = cv2.getRotationMatrix2D((work / 2, work / 2), angle, scale)
-    m[:, 2] += rng.uniform(-aug.shift, aug.shift, 2) * size - (work - size) / 2
+    m = cv2.getRotationMatrix2D((size / 2, size / 2), angle, scale)
+    m[:, 2] += rng.uniform(-aug.shift, aug.shift, 2) * size
     return m
 
 
@@ -118,18 +153,6 @@ def colour_jitter(image: np.ndarray, aug: AugmentConfig, rng: np.random.Generato
     c = 1 + rng.uniform(-aug.contrast, aug.contrast)
     mean = image.mean()
     return np.clip((image.astype(np.float32) - mean) * c + mean + b, 0, 255).astype(np.uint8)
-
-
-def augment(image, mask, size: int, aug: AugmentConfig, rng: np.random.Generator):
-    """One training pair from one work-size face: ``(warped input, target, weights)``."""
-    m = random_transform(image.shape[0], size, aug, rng)
-    target = cv2.warpAffine(image, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    weights = cv2.warpAffine(mask, m, (size, size), flags=cv2.INTER_LINEAR, borderValue=0.1)
-    if rng.random() < aug.flip:
-        target, weights = target[:, ::-1], weights[:, ::-1]
-    target = colour_jitter(np.ascontiguousarray(target), aug, rng)
-    warped, _ = random_warp(target, aug.warp, rng)
-    return warped, target, np.ascontiguousarray(weights)
 
 
 def to_tensor(batch: np.ndarray):
