@@ -8,10 +8,10 @@ import json
 import cv2
 import numpy as np
 import pytest
+from conftest import quiet
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import quiet
 from twoface.config import ConvertConfig, TrainConfig
 from twoface.convert.pipeline import FaceSwapper
 from twoface.convert.swap import cut_face, load_model
