@@ -40,6 +40,8 @@ from twoface.extract.landmarks import landmarks68
 from twoface.media.read import iter_frames
 from twoface.types import CropSpec
 
+MEASURE_SPEC = CropSpec(size=256, margin=0.25)  # the crop sharpness and flicker are taken on
+
 
 @dataclass(frozen=True)
 class SwapJudgement:
@@ -87,8 +89,9 @@ def judge_swaps(
     for r in records:
         landmarks, frame = r.landmarks_array(), frames[(r.source, r.frame_index)]
         swapped = swapper(frame, [landmarks])
-        source_sharpness = max(face_sharpness(frame, landmarks), 1e-6)
-        sharp.append(face_sharpness(swapped, landmarks) / source_sharpness)
+        crops = [measure_crop(im, landmarks) for im in (frame, swapped)]  # cut once, used twice
+        source_sharpness = max(blur_score(crops[0]), 1e-6)
+        sharp.append(blur_score(crops[1]) / source_sharpness)
         ceiling.append(
             face_sharpness(perfect_swap(frame, landmarks, swap, swapper.blend), landmarks) / source_sharpness
         )
@@ -97,7 +100,7 @@ def judge_swaps(
         to_a.append(float(np.linalg.norm(e - mean_a)))
         to_b.append(float(np.linalg.norm(e - mean_b)))
         mouths.append((mouth_opening(landmarks), mouth_opening(seen)))
-        faces = (_face_region(frame, landmarks), _face_region(swapped, landmarks))
+        faces = tuple(_centre_grey(c) for c in crops)
         if previous is not None and previous[0] == (r.source, r.frame_index - 1):
             moves.append([float(np.abs(f - p).mean()) for f, p in zip(faces, previous[1], strict=True)])
         previous = ((r.source, r.frame_index), faces)
@@ -126,21 +129,22 @@ def perfect_swap(frame: np.ndarray, landmarks: np.ndarray, swap: SwapModel, blen
     return out
 
 
-def _face_region(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-    """Grey float32 central half of the face's 256 px aligned crop (for flicker)."""
-    crop = warp_crop(image, align(landmarks, MEASURE_SPEC).crop_from_frame, MEASURE_SPEC.size)
-    q = MEASURE_SPEC.size // 4
+def _centre_grey(crop: np.ndarray) -> np.ndarray:
+    """Grey float32 central half of a measurement crop (the face, for flicker)."""
+    q = crop.shape[0] // 4
     return cv2.cvtColor(crop[q : 3 * q, q : 3 * q], cv2.COLOR_RGB2GRAY).astype(np.float32)
 
 
-MEASURE_SPEC = CropSpec(size=256, margin=0.25)  # the crop sharpness and flicker are taken on
+def measure_crop(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """The face's 256 px aligned crop (margin 0.25) of RGB ``image``, cut with one antialiased
+    resample: what sharpness and flicker are measured on."""
+    return warp_crop(image, align(landmarks, MEASURE_SPEC).crop_from_frame, MEASURE_SPEC.size)
 
 
 def face_sharpness(image: np.ndarray, landmarks: np.ndarray) -> float:
-    """Laplacian variance of the face in RGB ``image``: its 256 px aligned crop (margin 0.25)
-    cut with one antialiased resample, central half (see ``blur_score``)."""
-    alignment = align(landmarks, MEASURE_SPEC)
-    return blur_score(warp_crop(image, alignment.crop_from_frame, MEASURE_SPEC.size))
+    """Laplacian variance of the central half of the face's :func:`measure_crop` (see
+    ``blur_score``)."""
+    return blur_score(measure_crop(image, landmarks))
 
 
 def mouth_opening(landmarks: np.ndarray) -> float:
