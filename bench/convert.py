@@ -91,7 +91,7 @@ def one_run(video: str, model: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         summary = convert(
-            [video], Path(tmp) / "out.mp4", ConvertConfig(model, progress=False), lambda _m: None
+            [video], Path(tmp) / "out.mp4", ConvertConfig(model_dir=model, progress=False), lambda _m: None
         )
         seconds = time.perf_counter() - start
     return {

@@ -27,7 +27,7 @@ UPSAMPLE = {"grid_s1": 0, "multi_event": 1}
 
 
 def one_run(name: str) -> dict:
-    from twoface.config import ExtractConfig
+    from twoface.config import DetectConfig, ExtractConfig
     from twoface.extract.pipeline import extract
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -35,7 +35,7 @@ def one_run(name: str) -> dict:
         summary = extract(
             [INPUTS[name]],
             Path(tmp) / "set",
-            ExtractConfig(progress=False, upsample=UPSAMPLE[name]),
+            ExtractConfig(detect=DetectConfig(upsample=UPSAMPLE[name]), progress=False),
             report=lambda _m: None,
         )
         seconds = time.perf_counter() - start

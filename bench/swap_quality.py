@@ -75,6 +75,8 @@ def train_model(args, work: Path) -> float:
         snapshots=tuple(marks),
         ema=args.ema,
         refiner=args.refiner,
+        gan=args.gan,
+        gan_start=args.gan_start,
         loss=args.loss,
         save_every=500,
         progress=False,
@@ -103,6 +105,8 @@ def main() -> None:
     parser.add_argument("--ema", action="store_true")
     parser.add_argument("--refiner", action="store_true")
     parser.add_argument("--loss", default="ssim_l1")
+    parser.add_argument("--gan", type=float, help="patch discriminator weight (default: train's)")
+    parser.add_argument("--gan-start", type=float, default=0.5)
     parser.add_argument("--threads", type=int, help="torch threads (two runs side by side: 1 each)")
     parser.add_argument("--work", type=Path, help="keep face sets and models here")
     parser.add_argument("--retrain", action="store_true")

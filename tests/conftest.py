@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from twoface.config import ExtractConfig
+from twoface.config import DetectConfig, ExtractConfig
 from twoface.extract.faceset import FaceSet
 from twoface.extract.pipeline import extract
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
 
-def quiet(**kw) -> ExtractConfig:
-    return ExtractConfig(progress=False, **kw)
+def quiet(upsample: int = 0, **kw) -> ExtractConfig:
+    return ExtractConfig(detect=DetectConfig(upsample=upsample), progress=False, **kw)
 
 
 @pytest.fixture(scope="session")

@@ -57,7 +57,7 @@ EXPECTED = {
     "missing.jpg": "no such file",
     "truncated.jpg": "truncated",
     "notes.mp4": "not a readable image or video",
-    "corrupt.mp4": "",
+    "corrupt.mp4": "not a readable image or video",  # the header survives, the data is zeros
     "empty": "holds no images or videos",
     "no_face.jpg": "no face found",
 }

@@ -73,6 +73,8 @@ def test_video_keeps_frames_timing_audio_and_changes_only_the_face(s1_clip, tiny
     assert fps_out == pytest.approx(fps_in)
     assert abs(dur_out - dur_in) <= 1 / fps_in
     assert audio_out is not None and audio_out == pytest.approx(audio_in, abs=0.03)
+    with av.open(str(out)) as c:
+        assert [s.type for s in c.streams] == ["video", "audio"]  # editors expect video first
     for i in (0, 25, 49):
         far, inner = far_and_inner(src[i].shape, face_box(src[i]))
         diff = np.abs(src[i].astype(int) - dst[i]).mean(axis=2)
@@ -129,6 +131,16 @@ def test_input_without_faces_comes_out_unchanged_and_says_so(samples, tiny_model
     assert summary.faces_swapped == 0 and summary.outputs == [str(out)]
     assert np.array_equal(read_image(out), read_image(samples / "edge/no_face.jpg"))
     assert any("no face swapped" in line for line in lines)
+
+
+def test_the_demo_strip_carries_the_provenance_record(s1_clip, tiny_model, tmp_path):
+    from twoface.demo import write_strip
+
+    convert([s1_clip], tmp_path / "out.mp4", cfg(tiny_model), report=lambda _m: None)
+    write_strip(s1_clip, tmp_path / "out.mp4", tmp_path / "strip.png")
+    strip = read_image(tmp_path / "strip.png")
+    assert strip.shape[0] == 2 * 160 and read_provenance(tmp_path / "strip.png")["synthetic"] is True
+    assert np.abs(strip[:160].astype(int) - strip[160:]).mean() > 1  # the rows differ: a swap
 
 
 def test_bad_inputs_give_one_line_and_a_non_zero_exit(samples, tiny_model, grid_pair, tmp_path, capsys):
@@ -204,7 +216,7 @@ def test_full_disk_leaves_no_half_file(s1_clip, tiny_model, tmp_path):
     assert run.returncode == 1
     assert "out.mp4" in run.stderr and "disk full" in run.stderr
     assert not out.exists() and not list(tmp_path.glob(".*partial*"))
-    assert shutil.disk_usage(tmp_path).free > 0
+    assert "Traceback" not in run.stderr
 
 
 def test_run_goes_from_two_videos_to_a_swapped_video_and_trains_on_when_run_again(s1_clip, samples, tmp_path):
@@ -286,5 +298,5 @@ def test_other_containers_keep_frames_rate_audio_and_provenance(s1_clip, tiny_mo
     got, got_fps, _, _ = decode(out)
     assert len(got) == len(frames) and got_fps == pytest.approx(fps)
     with av.open(str(out)) as c:
-        assert len(c.streams.audio) == 1
+        assert [s.type for s in c.streams] == ["video", "audio"]
     assert read_provenance(out)["synthetic"] is True

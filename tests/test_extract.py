@@ -153,3 +153,35 @@ def test_running_again_appends_and_skips(samples, tmp_path):
     assert second.sources_skipped == 1 and second.faces_kept == 1
     assert len(records) == 2 and len({r.file for r in records}) == 2
     assert all((out / "faces" / r.file).is_file() for r in records)
+
+
+def test_face_writer_reports_any_error_and_never_blocks(grid_s1_faceset, tmp_path):
+    """Defect: the writer thread caught only OSError; any other error killed it, and ``put``
+    and ``close`` then blocked forever on its full queue."""
+    import threading
+
+    from twoface.errors import TwofaceError
+    from twoface.extract.faceset import FaceWriter
+    from twoface.types import CropSpec
+
+    source, _ = grid_s1_faceset
+    record = source.records()[0]
+    writer = FaceWriter(FaceSet.create(tmp_path / "set", CropSpec(64, STORE_SPEC.margin)), max_queue=2)
+    errors: list[str] = []
+
+    def feed() -> None:
+        try:
+            for _ in range(20):  # ten times the queue: a dead writer would block here
+                writer.put(record, np.zeros((8, 8, 2), np.uint8))  # two channels: cv2.error, not OSError
+        except TwofaceError as exc:
+            errors.append(str(exc))
+        try:
+            writer.close()
+        except TwofaceError as exc:
+            errors.append(str(exc))
+
+    thread = threading.Thread(target=feed, daemon=True)
+    thread.start()
+    thread.join(30)
+    assert not thread.is_alive(), "the writer blocked"
+    assert errors and all("cannot save faces" in e for e in errors) and writer.written == 0

@@ -52,3 +52,22 @@ def test_subcrop_is_a_centred_scale():
     centre = transform_points(m, np.array([[128.0, 128.0]]))
     np.testing.assert_allclose(centre, [[32.0, 32.0]])
     assert abs(m[0, 0] - 64 * 0.75 / (256 * 0.5)) < 1e-12
+
+
+def test_landmark_parts_split_the_68_points_and_left_is_the_persons_own(samples):
+    """The named parts cover every point once, and the person's right eye is on the image's
+    left in a frontal photo (faceswap's convention)."""
+    from twoface.extract.detect import make_detector
+    from twoface.extract.landmarks import landmarks68
+    from twoface.landmark_parts import LANDMARKS_68, indices
+    from twoface.media.read import read_image
+
+    partition = indices("jaw", "right_brow", "left_brow", "nose", "right_eye", "left_eye", "mouth")
+    assert partition == list(range(68))
+    assert indices("brows") == indices("right_brow", "left_brow")
+    assert indices("mouth") == indices("outer_mouth", "inner_mouth")
+    image = read_image(samples / "identity/biden_1.jpg")
+    face = max(make_detector("hog")(image), key=lambda d: d.box[2] - d.box[0])
+    points = landmarks68(image, face.box)
+    right, left = (points[LANDMARKS_68[p]].mean(0)[0] for p in ("right_eye", "left_eye"))
+    assert right < left

@@ -35,7 +35,14 @@ def test_save_and_load_give_identical_outputs(name, tmp_path):
     model = build(name).eval()
     s = model.arch.size
     x = torch.rand(2, 3, s, s)
-    meta = {"format_version": 1, "model": name, "config": {"arch": model.arch.to_json()}, "step": 7}
+    crop = {"size": s, "margin": 0.1}
+    meta = {
+        "format_version": 1,
+        "model": name,
+        "config": {"arch": model.arch.to_json()},
+        "crop": crop,
+        "step": 7,
+    }
     checkpoint.save(tmp_path, model, meta, {"state": {}, "param_groups": []}, "step,loss_a,loss_b,seconds\n")
     loaded = checkpoint.load(tmp_path).model.eval()
     with torch.no_grad():
@@ -59,10 +66,11 @@ def test_lite_is_at_least_four_times_cheaper_than_original():
     assert _train_flops("original") >= 4 * _train_flops("lite")
 
 
-def test_every_model_has_a_default_learning_rate():
-    from twoface.models.registry import DEFAULT_LR
-
-    assert set(DEFAULT_LR) == set(MODELS)
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_every_entry_carries_a_learning_rate_and_a_summary(name):
+    spec = MODELS[name]
+    assert 1e-6 <= spec.lr <= 1e-3 and spec.summary
+    assert build(name).arch.size == spec.arch.size
 
 
 def test_lite_has_the_spatial_bottleneck_and_lite_dense_the_dense_one():

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 from test_convert import decode, face_box, far_and_inner
 
 from twoface.cli import main
-from twoface.config import ConvertConfig, LiveConfig
+from twoface.config import LiveConfig, OneShotConfig
+from twoface.errors import TwofaceError
 from twoface.extract.detect import make_detector
 from twoface.extract.identity import embed, largest_face_embedding
 from twoface.extract.landmarks import landmarks68
@@ -17,8 +19,8 @@ from twoface.media.read import read_image
 from twoface.oneshot import swap_one_shot, triangulate
 
 
-def quiet() -> ConvertConfig:
-    return ConvertConfig(model_dir="", progress=False)
+def quiet() -> OneShotConfig:
+    return OneShotConfig(progress=False)
 
 
 def test_triangulation_covers_the_landmarks(samples):
@@ -102,6 +104,55 @@ def test_one_shot_bad_photos(samples, tmp_path, capsys):
     assert "2 faces found; using the largest" in capsys.readouterr().err
 
 
+def test_unknown_output_suffix_is_one_line_naming_the_supported_ones(samples, tmp_path, capsys):
+    face, clip, photo = (
+        samples / "identity/biden_1.jpg",
+        samples / "grid/s2.mp4",
+        samples / "identity/biden_2.jpg",
+    )
+    for src, out, words in (
+        (clip, tmp_path / "out.xyz", "suffix '.xyz' for a video output; use one of .mp4"),
+        (photo, tmp_path / "out.xyz", "suffix '.xyz' for an image output; use one of .png .jpg"),
+        (photo, tmp_path / "out.mp4", "suffix '.mp4' for an image output"),
+        (clip, tmp_path / "frames" / "%04d.bmp", "BMP cannot carry the provenance record"),
+    ):
+        capsys.readouterr()
+        assert main(["swap", "--face", str(face), str(src), "-o", str(out), "--quiet"]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f"twoface: {out}: ") and words in err[0], err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing written, not even a .png
+
+
+def test_ctrl_c_leaves_no_frames_of_a_frame_pattern_behind(samples, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pattern = tmp_path / "out" / "frames" / "%04d.png"
+    face, clip = samples / "identity/biden_1.jpg", samples / "grid/s1.mp4"
+    cmd = [
+        sys.executable,
+        "-m",
+        "twoface",
+        "swap",
+        "--face",
+        str(face),
+        str(clip),
+        "-o",
+        str(pattern),
+        "--quiet",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (pattern.parent / "0005.png").exists():
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert not (tmp_path / "out").exists()  # frames and the folders this run made are gone
+
+
 def test_live_from_a_file_records_the_swap(s1_clip, samples, tmp_path):
     record = tmp_path / "live.mp4"
     cfg = LiveConfig(
@@ -120,6 +171,18 @@ def test_live_from_a_file_records_the_swap(s1_clip, samples, tmp_path):
         diffs = [np.abs(frame.astype(int) - s).mean(axis=2) for s in source]
         assert min(d[inner].mean() for d in diffs) > 4.0  # no source frame has this face
         assert min(d[far].mean() for d in diffs) < 3.0  # but the scene is the source's
+
+
+def test_live_that_cannot_make_its_window_leaves_no_thread_or_source_open(s1_clip, samples, monkeypatch):
+    import threading
+
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    before = threading.active_count()
+    cfg = LiveConfig(face=str(samples / "identity/biden_1.jpg"), source=str(s1_clip), window="on")
+    with pytest.raises(TwofaceError, match="no display for a window"):
+        live(cfg, report=lambda _m: None)
+    assert threading.active_count() == before  # no grabber left playing the source
 
 
 def test_live_bad_sources(samples, tmp_path, capsys):

@@ -12,7 +12,8 @@ from conftest import quiet
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from twoface.config import ConvertConfig, TrainConfig
+from twoface.config import TrainConfig
+from twoface.convert.blend import BlendConfig
 from twoface.convert.pipeline import FaceSwapper
 from twoface.convert.swap import cut_face, load_model
 from twoface.extract.align import STORE_SPEC, align, antialias_sigma, native_size, warp_crop
@@ -119,7 +120,7 @@ def test_the_default_model_records_its_sizes_and_convert_pastes_at_the_output_si
     record, frame = _first_frame(faceset)
     cut = cut_face(frame, record.landmarks_array(), swap)
     assert cut.input.shape == (64, 64, 3) and cut.original.shape == (128, 128, 3)
-    out = FaceSwapper(swap, "a2b", ConvertConfig(model_dir="").blend)(frame, [record.landmarks_array()])
+    out = FaceSwapper(swap, "a2b", BlendConfig())(frame, [record.landmarks_array()])
     changed = np.abs(out.astype(int) - frame.astype(int)).max(axis=2) > 8
     x0, y0, x1, y1 = (int(v) for v in record.box)
     assert changed[y0:y1, x0:x1].mean() > 0.3 and changed[:, : max(x0 - 40, 1)].mean() == 0
@@ -145,7 +146,7 @@ def test_whole_face_type_swaps_the_forehead_too(model128, grid_pair, grid_s1_fac
     tops = []
     for m in (model128, folder):
         swap = load_model(m, "cpu", lambda _m: None)
-        out = FaceSwapper(swap, "a2b", ConvertConfig(model_dir="").blend)(frame, [landmarks])
+        out = FaceSwapper(swap, "a2b", BlendConfig())(frame, [landmarks])
         tops.append(_changed_rows(out, frame).min())
     brows = landmarks[17:27, 1].min()
     face_height = landmarks[:, 1].max() - landmarks[:, 1].min()
@@ -219,7 +220,7 @@ def test_models_from_before_output_sizes_still_convert(grid_pair, grid_s1_facese
     assert swap.out_spec.size == 64 and swap.face_type == "face"
     faceset, _ = grid_s1_faceset
     record, frame = _first_frame(faceset)
-    out = FaceSwapper(swap, "a2b", ConvertConfig(model_dir="").blend)(frame, [record.landmarks_array()])
+    out = FaceSwapper(swap, "a2b", BlendConfig())(frame, [record.landmarks_array()])
     assert out.shape == frame.shape and not np.array_equal(out, frame)
     # and it trains on from there
     assert train(_tiny(folder, grid_pair, iterations=5), report=lambda _m: None).step == 5

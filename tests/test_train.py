@@ -253,6 +253,12 @@ def test_timelapse_keeps_the_preview_of_every_save(grid_pair, tmp_path):
 
     first, last = (cv2.imread(str(folder / "timelapse" / f)) for f in frames)
     assert first.shape == last.shape and not np.array_equal(first, last)  # the model moved
+    from twoface.media.provenance import read_provenance
+
+    for image in [folder / "preview.png", *(folder / "timelapse").iterdir()]:  # they show swaps
+        record = read_provenance(image)
+        assert record["synthetic"] is True and record["method"] == "training preview", image
+    assert read_provenance(folder / "timelapse" / frames[0])["model"].endswith("step 2)")
 
 
 def test_the_weight_average_is_saved_used_by_convert_and_a_damaged_one_falls_back(grid_pair, tmp_path):
@@ -313,3 +319,56 @@ def test_the_refiner_trains_on_b_is_used_for_a2b_and_a_damaged_one_falls_back(gr
     assert np.abs(refined - unrefined).max() > 1e-4  # the refiner changed decoder B's faces
     assert np.array_equal(run_model(bare, x, "b2a")[0], plain_b2a)  # and never decoder A's
     assert (folder / "refiner.safetensors").read_bytes() == b"not a safetensors file"
+
+
+def test_the_gan_critic_learns_is_resumed_and_a_damaged_one_is_trained_afresh(grid_pair, tmp_path):
+    from safetensors.torch import load_file
+
+    from twoface.models.discriminator import PatchDiscriminator
+
+    critic = PatchDiscriminator()
+    assert critic(torch.rand(2, 3, 128, 128)).shape == (2, 1, 16, 16)
+    folder = tmp_path / "m"
+    # gan_start 0: the critic judges from the first step
+    train(
+        quick(folder, grid_pair, iterations=3, gan=0.3, gan_start=0.0, gan_min_steps=0),
+        report=lambda _m: None,
+    )
+    meta = checkpoint.read_meta(folder)
+    assert meta["config"]["gan"] == 0.3 and meta["discriminator"] is True
+    first = load_file(str(folder / "discriminator.safetensors"))
+    assert set(first) == set(critic.state_dict())
+    assert any(not torch.equal(first[k], v) for k, v in critic.state_dict().items())  # it trained
+    # a resume without --gan keeps the model's own weight and the critic's weights
+    lines = []
+    train(quick(folder, grid_pair, iterations=5, gan_start=0.0, gan_min_steps=0), report=lines.append)
+    assert checkpoint.read_meta(folder)["config"]["gan"] == 0.3 and not lines
+    second = load_file(str(folder / "discriminator.safetensors"))
+    assert any(not torch.equal(first[k], second[k]) for k in first)
+    # truncated: one line naming the file, training goes on with a new critic
+    data = (folder / "discriminator.safetensors").read_bytes()
+    (folder / "discriminator.safetensors").write_bytes(data[: len(data) // 3])
+    result = train(
+        quick(folder, grid_pair, iterations=6, gan_start=0.0, gan_min_steps=0), report=lines.append
+    )
+    assert result.step == 6 and len(lines) == 1 and "discriminator.safetensors" in lines[0]
+    # --gan 0 on resume turns it off, and says so
+    lines.clear()
+    train(quick(folder, grid_pair, iterations=7, gan=0.0), report=lines.append)
+    assert lines == [f"{folder}: resuming with --gan 0.0 (was 0.3)"]
+
+
+def test_a_resume_applies_batch_and_loss_and_says_what_it_cannot_apply(grid_pair, tmp_path):
+    """Defect: --batch, --loss, --mask and --init-from silently lost to model.json."""
+    folder = tmp_path / "m"
+    train(quick(folder, grid_pair, iterations=2, batch=4), report=lambda _m: None)
+    lines = []
+    cfg = quick(folder, grid_pair, iterations=3, batch=2, loss="l1", mask=True, init_from=str(folder))
+    train(cfg, report=lines.append)
+    config = checkpoint.read_meta(folder)["config"]
+    assert config["batch"] == 2 and config["loss"] == "l1"
+    text = "\n".join(lines)
+    assert "resuming with --batch 2 (was 4)" in text and "resuming with --loss l1 (was ssim_l1)" in text
+    assert "--mask ignored" in text and "--init-from" in text and "ignored" in text
+    rows = np.loadtxt(folder / "loss.csv", delimiter=",", skiprows=1)
+    assert len(rows) == 3

@@ -38,10 +38,10 @@ def convert(inputs, output, config, report=print):
 def swap_one_shot(face, inputs, output, config=None, report=print):
     """Put the face of the photo ``face`` on ``inputs`` without training; see
     :func:`twoface.oneshot.swap_one_shot`."""
-    from twoface.config import ConvertConfig
+    from twoface.config import OneShotConfig
     from twoface.oneshot import swap_one_shot as run
 
-    return run(face, inputs, output, config or ConvertConfig(model_dir=""), report)
+    return run(face, inputs, output, config or OneShotConfig(), report)
 
 
 def load_model(folder, device="auto", report=print):

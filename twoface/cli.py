@@ -6,19 +6,28 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import MISSING, fields
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
 from twoface import __version__
-from twoface.errors import TwofaceError
+from twoface.config import (
+    DIRECTIONS,
+    ConvertConfig,
+    DetectConfig,
+    ExtractConfig,
+    LiveConfig,
+    MediaConfig,
+    OneShotConfig,
+    TrainConfig,
+)
+from twoface.convert.blend import BlendConfig
+from twoface.convert.colour import COLOURS
+from twoface.errors import ConfigError, TwofaceError
 from twoface.models.registry import DEFAULT_MODEL, MODELS
 
 LOSS_NAMES = ("ssim_l1", "l1", "mse")  # twoface.train.losses.LOSSES (no torch import here)
-
-if TYPE_CHECKING:
-    from twoface.config import ConvertConfig
 
 
 def _report(line: str) -> None:
@@ -26,22 +35,116 @@ def _report(line: str) -> None:
 
 
 def _smoothing(text: str) -> tuple[float, float] | None:
+    """``"1.0,4.0"`` -> ``(1.0, 4.0)``; ``"off"`` -> None."""
     if text == "off":
         return None
-    cutoff, beta = (float(v) for v in text.split(","))
+    try:
+        cutoff, beta = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'min_cutoff,beta' or off, not {text!r}") from None
     return (cutoff, beta)
+
+
+def _default(cls, name: str):
+    """The default of field ``name`` of the config dataclass ``cls`` (the CLI's default too)."""
+    f = {f.name: f for f in fields(cls)}[name]
+    return f.default_factory() if f.default is MISSING else f.default
+
+
+def _build(cls, args, **given):
+    """``cls`` from the parsed flags whose names match its fields, plus ``given``."""
+    names = {f.name for f in fields(cls)} - set(given)
+    return cls(**{k: v for k, v in vars(args).items() if k in names}, **given)
+
+
+def _detect_args(p, defaults: DetectConfig | None = None) -> None:
+    """Detection and tracking flags; defaults from ``defaults`` (a DetectConfig)."""
+    from twoface.extract.detect import DETECTORS
+
+    d = defaults or DetectConfig()
+    p.add_argument("--detector", default=d.detector, choices=list(DETECTORS), help=f"(default {d.detector})")
+    p.add_argument(
+        "--upsample", type=int, default=d.upsample, help="upsample before detecting, small faces (0-2)"
+    )
+    p.add_argument(
+        "--min-size", type=float, default=d.min_size, help="ignore faces smaller than this many px"
+    )
+    p.add_argument(
+        "--detect-size",
+        type=int,
+        default=d.detect_size,
+        help=f"longest side of video frames for detection ({d.detect_size})",
+    )
+    p.add_argument(
+        "--detect-every",
+        type=int,
+        default=d.detect_every,
+        help=f"re-detect every N frames, track between ({d.detect_every})",
+    )
+    p.add_argument(
+        "--smoothing",
+        type=_smoothing,
+        default=d.smoothing,
+        help="One Euro 'min_cutoff,beta' for video landmarks, or off (default 1.0,4.0)",
+    )
+    p.add_argument(
+        "--embed-every", type=int, default=d.embed_every, help="frames between identity refreshes of a track"
+    )
+
+
+def _detect(args) -> DetectConfig:
+    return _build(DetectConfig, args)
+
+
+def _blend_args(p, full: bool = True) -> None:
+    """Colour (and with ``full`` mask, erode, feather, sharpen) and seamless flags."""
+    p.add_argument("--colour", default=_default(BlendConfig, "colour"), choices=list(COLOURS))
+    p.add_argument("--seamless", action="store_true", help="Poisson blending (OpenCV seamlessClone)")
+    if not full:
+        return
+    p.add_argument(
+        "--mask",
+        default=_default(BlendConfig, "mask"),
+        help="auto (the model's face type: extended, or whole), components, extended, whole, hull, "
+        "learned, or an intersection a+b",
+    )
+    p.add_argument(
+        "--erode", type=int, help="shrink the mask by this many px (negative grows; default 2%% of face)"
+    )
+    p.add_argument("--feather", type=int, help="soft edge width in px (default 8%% of the face size)")
+    p.add_argument("--sharpen", type=float, default=0.0, help="unsharp-mask amount for the new face (0 off)")
 
 
 def _blend(args):
     """The blending settings of convert, run and swap (flags a subcommand lacks keep defaults)."""
-    from twoface.convert.blend import BlendConfig
+    return _build(BlendConfig, args)
 
-    given = {
-        k: getattr(args, k)
-        for k in ("colour", "mask", "erode", "feather", "seamless", "sharpen")
-        if hasattr(args, k)
-    }
-    return BlendConfig(**given)
+
+def _media_args(p) -> None:
+    """Flags of MediaConfig that convert and swap share: --only, encoding, watermark."""
+    p.add_argument(
+        "--only", nargs="+", default=(), metavar="REF", help="swap only faces matching these photos"
+    )
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=_default(MediaConfig, "threshold"),
+        help="identity distance for --only",
+    )
+    p.add_argument("--codec", help="video encoder (default libx264; libx265, libvpx-vp9, ffv1, mpeg4 ...)")
+    p.add_argument(
+        "--crf", type=int, default=_default(MediaConfig, "crf"), help="x264/x265 quality, lower is better"
+    )
+    p.add_argument("--preset", default=_default(MediaConfig, "preset"), help="x264/x265 preset")
+    p.add_argument("--watermark", action="store_true", help="also draw a visible SYNTHETIC label")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _media(cls, args, **given):
+    """A MediaConfig subclass from the flags: blend and detection embedded, --quiet inverted;
+    ``given`` wins over both."""
+    parts = {"blend": _blend(args), "detect": _detect(args), "progress": not args.quiet}
+    return _build(cls, args, **{**parts, **given})
 
 
 def add_extract(sub) -> None:
@@ -50,44 +153,32 @@ def add_extract(sub) -> None:
     p.add_argument(
         "-o", "--output", required=True, type=Path, help="face set folder (created or appended to)"
     )
-    p.add_argument("--detector", default="hog", choices=["hog", "cnn"], help="face detector (default: hog)")
-    p.add_argument("--upsample", type=int, default=0, help="upsample before detecting, for small faces (0-2)")
-    p.add_argument("--min-size", type=float, default=0.0, help="ignore faces smaller than this many px")
-    p.add_argument("--every", type=int, default=1, help="use every Nth video frame")
-    p.add_argument("--detect-every", type=int, default=5, help="re-detect every N frames, track between")
-    p.add_argument("--detect-size", type=int, default=640, help="longest side of video frames for detection")
+    _detect_args(p)
     p.add_argument(
-        "--smoothing", default="1.0,4.0", help="One Euro 'min_cutoff,beta' for video landmarks, or off"
+        "--every", type=int, default=_default(ExtractConfig, "every"), help="use every Nth video frame"
     )
-    p.add_argument("--embed-every", type=int, default=50, help="frames between identity refreshes of a track")
     p.add_argument(
         "--keep", nargs="+", default=(), metavar="REF", help="keep only faces matching these photos"
     )
     p.add_argument("--drop", nargs="+", default=(), metavar="REF", help="drop faces matching these photos")
-    p.add_argument("--threshold", type=float, default=0.6, help="identity distance for a match (default 0.6)")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=_default(ExtractConfig, "threshold"),
+        help="identity distance for a match",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_extract)
 
 
+def extract_config(args) -> ExtractConfig:
+    return _build(ExtractConfig, args, detect=_detect(args), progress=not args.quiet)
+
+
 def run_extract(args) -> int:
-    from twoface.config import ExtractConfig
     from twoface.extract.pipeline import extract
 
-    cfg = ExtractConfig(
-        detector=args.detector,
-        upsample=args.upsample,
-        min_size=args.min_size,
-        every=max(1, args.every),
-        detect_every=args.detect_every,
-        detect_side_video=args.detect_size,
-        smoothing=_smoothing(args.smoothing),
-        embed_every=args.embed_every,
-        keep=tuple(args.keep),
-        drop=tuple(args.drop),
-        threshold=args.threshold,
-        progress=not args.quiet,
-    )
-    summary = extract(args.inputs, args.output, cfg, report=_report)
+    summary = extract(args.inputs, args.output, extract_config(args), report=_report)
     print(f"{args.output}: {summary.line()}")
     if summary.interrupted:
         _report(
@@ -119,10 +210,10 @@ def run_sort(args) -> int:
     if args.by == "identity":
         if args.output is None:
             raise TwofaceError(args.faceset, "--by identity needs -o FOLDER for the per-person face sets")
-        for folder, count in sort_identity(args.faceset, args.output, args.threshold):
+        for folder, count in sort_identity(args.faceset, args.output, args.threshold, _report):
             print(f"{folder}: {count} faces")
         return 0
-    kept, dropped = sort_by(args.faceset, args.by, args.drop_worst, args.output)
+    kept, dropped = sort_by(args.faceset, args.by, args.drop_worst, args.output, _report)
     where = args.output or args.faceset
     print(
         f"{where}: {kept} faces sorted by {args.by}"
@@ -142,10 +233,61 @@ def _face_type_arg(p) -> None:
 
     p.add_argument(
         "--face-type",
-        default=DEFAULT_FACE_TYPE,
         choices=list(FACE_TYPES),
-        help="what is swapped: face (brows to chin) or whole (up to the hairline); resumes keep theirs",
+        help=f"what is swapped: face (brows to chin) or whole (up to the hairline); default "
+        f"{DEFAULT_FACE_TYPE}, a resume keeps its own",
     )
+
+
+def _train_args(p) -> None:
+    """Model and recipe flags of train and run; defaults from TrainConfig's fields."""
+    from twoface.train.defaults import DEFAULT_GAN
+    from twoface.train.schedule import SCHEDULES
+
+    p.add_argument(
+        "--model",
+        choices=sorted(MODELS),
+        help=f"architecture (default {DEFAULT_MODEL}; the stored one on resume): "
+        + "; ".join(f"{k}: {v.summary}" for k, v in sorted(MODELS.items())),
+    )
+    _face_type_arg(p)
+    p.add_argument("--iterations", type=int, help="total step count to reach")
+    p.add_argument("--minutes", type=float, help="time budget of this run")
+    p.add_argument("--batch", type=int, help="faces per side per step (default 8; a resume keeps its own)")
+    p.add_argument(
+        "--lr", type=float, help="Adam learning rate (default: the model's; a resume keeps its own)"
+    )
+    p.add_argument(
+        "--loss",
+        choices=list(LOSS_NAMES),
+        help="reconstruction loss (default ssim_l1; a resume keeps its own)",
+    )
+    p.add_argument(
+        "--schedule",
+        default=_default(TrainConfig, "schedule"),
+        choices=list(SCHEDULES),
+        help="learning rate over the budget",
+    )
+    p.add_argument(
+        "--sharpen",
+        type=float,
+        default=_default(TrainConfig, "sharpen"),
+        help="last fraction of the budget trained without the random warp (0 off)",
+    )
+    p.add_argument(
+        "--gan",
+        type=float,
+        help=f"weight of B's patch discriminator, for texture (default {DEFAULT_GAN:g}, 0 off; "
+        "a resume keeps its own)",
+    )
+    p.add_argument(
+        "--gan-start",
+        type=float,
+        default=_default(TrainConfig, "gan_start"),
+        help="fraction of the budget after which the discriminator joins",
+    )
+    p.add_argument("--init-from", help="start from this model folder's weights (transfer learning)")
+    p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, mps")
 
 
 def add_train(sub) -> None:
@@ -153,69 +295,30 @@ def add_train(sub) -> None:
     p.add_argument("-A", dest="faceset_a", help="face set of person A (whose faces get replaced)")
     p.add_argument("-B", dest="faceset_b", help="face set of person B (whose face is put on A)")
     p.add_argument("-m", "--model-dir", required=True, help="model folder (created, or resumed)")
-    p.add_argument(
-        "--model",
-        choices=sorted(MODELS),
-        help=f"architecture (default {DEFAULT_MODEL}; the stored one on resume)",
-    )
+    _train_args(p)
     p.add_argument("--mask", action="store_true", help="also learn a face mask (4th channel)")
-    _face_type_arg(p)
-    p.add_argument("--iterations", type=int, help="total step count to reach")
-    p.add_argument("--minutes", type=float, help="time budget of this run")
-    p.add_argument("--batch", type=int, default=8, help="faces per side per step (default 8)")
-    p.add_argument("--lr", type=float, help="Adam learning rate (default: the model's, 2e-4 for lite128)")
-    p.add_argument("--loss", default="ssim_l1", choices=list(LOSS_NAMES), help="reconstruction loss")
     p.add_argument(
-        "--schedule", default="cosine", choices=["cosine", "constant"], help="learning rate over the budget"
+        "--save-every", type=int, default=_default(TrainConfig, "save_every"), help="steps between saves"
     )
-    p.add_argument(
-        "--sharpen",
-        type=float,
-        default=0.2,
-        help="last fraction of the budget trained without the random warp (default 0.2; 0 off)",
-    )
-    p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, mps")
-    p.add_argument("--save-every", type=int, default=100, help="steps between saves and previews")
     p.add_argument("--ema", action="store_true", help="keep a moving average of the weights; convert uses it")
     p.add_argument("--refiner", action="store_true", help="also train B's refiner (detail from B's faces)")
     p.add_argument("--timelapse", action="store_true", help="keep each save's preview in MODEL/timelapse/")
-    p.add_argument("--init-from", help="start from this model folder's weights (transfer learning)")
     p.add_argument("--freeze-encoder", action="store_true", help="train the decoders only")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_train)
 
 
+def train_config(args) -> TrainConfig:
+    return _build(TrainConfig, args, progress=not args.quiet)
+
+
 def run_train(args) -> int:
-    from twoface.config import TrainConfig
     from twoface.train.loop import train
 
-    if args.iterations is None and args.minutes is None:
+    cfg = train_config(args)
+    if cfg.iterations is None and cfg.minutes is None:
         _report("no --iterations or --minutes given: training until Ctrl-C")
-    cfg = TrainConfig(
-        model_dir=args.model_dir,
-        faceset_a=args.faceset_a,
-        faceset_b=args.faceset_b,
-        model=args.model,
-        mask=args.mask,
-        iterations=args.iterations,
-        minutes=args.minutes,
-        batch=args.batch,
-        lr=args.lr,
-        loss=args.loss,
-        face_type=args.face_type,
-        schedule=args.schedule,
-        sharpen=args.sharpen,
-        ema=args.ema,
-        refiner=args.refiner,
-        device=args.device,
-        save_every=args.save_every,
-        timelapse=args.timelapse,
-        init_from=args.init_from,
-        freeze_encoder=args.freeze_encoder,
-        compile=args.compile,
-        progress=not args.quiet,
-    )
     result = train(cfg, report=_report)
     print(f"{args.model_dir}: step {result.step}, loss A {result.loss_a:.4f}, loss B {result.loss_b:.4f}")
     return 130 if result.interrupted else 0
@@ -233,58 +336,17 @@ def add_convert(sub) -> None:
         help="output file (one input), folder (several), or frames pattern such as out/%%06d.png",
     )
     p.add_argument(
-        "--direction", default="a2b", choices=["a2b", "b2a"], help="a2b: B's face onto A (default)"
+        "--direction", default=DIRECTIONS[0], choices=list(DIRECTIONS), help="a2b: B's face onto A (default)"
     )
-    p.add_argument(
-        "--only", nargs="+", default=(), metavar="REF", help="swap only faces matching these photos"
-    )
-    p.add_argument("--threshold", type=float, default=0.6, help="identity distance for --only (default 0.6)")
-    p.add_argument("--colour", default="reinhard", choices=["reinhard", "avg", "hist", "none"])
-    p.add_argument(
-        "--mask",
-        default="auto",
-        help="auto (the model's face type: extended, or whole), components, extended, whole, hull, "
-        "learned, or an intersection a+b",
-    )
-    p.add_argument(
-        "--erode", type=int, help="shrink the mask by this many px (negative grows; default 2%% of face)"
-    )
-    p.add_argument("--feather", type=int, help="soft edge width in px (default 8%% of the face size)")
-    p.add_argument("--seamless", action="store_true", help="Poisson blending (OpenCV seamlessClone)")
-    p.add_argument("--sharpen", type=float, default=0.0, help="unsharp-mask amount for the new face (0 off)")
-    p.add_argument("--detector", default="hog", choices=["hog", "cnn"])
-    p.add_argument("--upsample", type=int, default=0, help="upsample before detecting, for small faces")
-    p.add_argument("--detect-every", type=int, default=5, help="re-detect every N frames, track between")
-    p.add_argument("--smoothing", default="1.0,4.0", help="One Euro 'min_cutoff,beta' or off")
-    p.add_argument("--codec", help="video encoder (default libx264; libx265, libvpx-vp9, ffv1, mpeg4 ...)")
-    p.add_argument("--crf", type=int, default=18, help="x264/x265 quality, lower is better (default 18)")
-    p.add_argument("--preset", default="medium", help="x264/x265 preset (default medium)")
-    p.add_argument("--watermark", action="store_true", help="also draw a visible SYNTHETIC label")
+    _blend_args(p)
+    _detect_args(p)
+    _media_args(p)
     p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, mps")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_convert)
 
 
 def convert_config(args) -> ConvertConfig:
-    from twoface.config import ConvertConfig
-
-    return ConvertConfig(
-        model_dir=args.model_dir,
-        direction=args.direction,
-        blend=_blend(args),
-        only=tuple(args.only),
-        threshold=args.threshold,
-        detector=args.detector,
-        upsample=args.upsample,
-        detect_every=args.detect_every,
-        smoothing=_smoothing(args.smoothing),
-        codec=args.codec,
-        crf=args.crf,
-        preset=args.preset,
-        watermark=args.watermark,
-        device=args.device,
-        progress=not args.quiet,
-    )
+    return _media(ConvertConfig, args)
 
 
 def run_convert(args) -> int:
@@ -303,62 +365,38 @@ def add_run(sub) -> None:
     p.add_argument("b", help="video, photo or folder of person B (the face put on A)")
     p.add_argument("-o", "--output", required=True, type=Path, help="the swapped video (or folder)")
     p.add_argument("--work", help="folder for face sets and model (default: <output stem>_work)")
-    p.add_argument("--minutes", type=float, help="training time budget of this run")
-    p.add_argument("--iterations", type=int, help="total training steps to reach")
+    _train_args(p)
+    _detect_args(p)  # the same detection for extract and convert
+    _blend_args(p, full=False)
     p.add_argument(
-        "--model",
-        choices=sorted(MODELS),
-        help=f"architecture (default {DEFAULT_MODEL}; the stored one on resume)",
+        "--mask", default=_default(BlendConfig, "mask"), help="convert's mask (see convert --help)"
     )
-    _face_type_arg(p)
-    p.add_argument("--init-from", help="start from this model folder's weights (transfer learning)")
-    p.add_argument("--batch", type=int, default=8, help="faces per side per step (default 8)")
-    p.add_argument("--lr", type=float, help="Adam learning rate (default: the model's, 2e-4 for lite128)")
-    p.add_argument("--upsample", type=int, default=0, help="upsample before detecting, for small faces")
-    p.add_argument("--colour", default="reinhard", choices=["reinhard", "avg", "hist", "none"])
-    p.add_argument("--mask", default="auto", help="auto, components, extended, whole, hull, learned, or a+b")
-    p.add_argument("--seamless", action="store_true", help="Poisson blending")
-    p.add_argument("--crf", type=int, default=18, help="x264 quality (default 18)")
+    p.add_argument("--crf", type=int, default=_default(MediaConfig, "crf"), help="x264 quality")
     p.add_argument("--watermark", action="store_true", help="also draw a visible SYNTHETIC label")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run_run)
 
 
+def run_configs(args) -> tuple[ExtractConfig, TrainConfig, ConvertConfig]:
+    """The three stages' settings of ``twoface run``: one DetectConfig for extract and convert
+    (faces found at training time are found again at convert time)."""
+    quiet = {"progress": not args.quiet}
+    detect = _detect(args)
+    return (
+        _build(ExtractConfig, args, detect=detect, **quiet),
+        _build(TrainConfig, args, model_dir="", mask=False, **quiet),  # --mask is convert's here
+        _media(
+            ConvertConfig, args, model_dir="", detect=detect, blend=_build(BlendConfig, args, sharpen=0.0)
+        ),
+    )
+
+
 def run_run(args) -> int:
-    from twoface.config import ConvertConfig, ExtractConfig, TrainConfig
     from twoface.run import run
 
     if args.minutes is None and args.iterations is None:
         raise TwofaceError(args.output, "give a training budget: --minutes M or --iterations N")
-    result = run(
-        [args.a],
-        [args.b],
-        args.output,
-        args.work,
-        ExtractConfig(upsample=args.upsample, progress=not args.quiet),
-        TrainConfig(
-            model_dir="",
-            model=args.model,
-            face_type=args.face_type,
-            iterations=args.iterations,
-            minutes=args.minutes,
-            batch=args.batch,
-            lr=args.lr,
-            device=args.device,
-            init_from=args.init_from,
-            progress=not args.quiet,
-        ),
-        ConvertConfig(
-            model_dir="",
-            blend=_blend(args),
-            crf=args.crf,
-            watermark=args.watermark,
-            device=args.device,
-            progress=not args.quiet,
-        ),
-        report=_report,
-    )
+    result = run([args.a], [args.b], args.output, args.work, *run_configs(args), report=_report)
     model = result.work / "model"
     print(f"{args.output}: {result.convert.line()}; model at step {result.train.step} in {model}")
     if result.train.interrupted or result.convert.interrupted:
@@ -373,40 +411,20 @@ def add_swap(sub) -> None:
     p.add_argument("inputs", nargs="+", help="image files, videos, or folders of them")
     p.add_argument("--face", required=True, help="photo of the face to put on (its largest face is used)")
     p.add_argument("-o", "--output", required=True, type=Path, help="output file, folder, or frames pattern")
-    p.add_argument(
-        "--only", nargs="+", default=(), metavar="REF", help="swap only faces matching these photos"
-    )
-    p.add_argument("--threshold", type=float, default=0.6, help="identity distance for --only (default 0.6)")
-    p.add_argument("--colour", default="reinhard", choices=["reinhard", "avg", "hist", "none"])
-    p.add_argument("--seamless", action="store_true", help="Poisson blending (OpenCV seamlessClone)")
-    p.add_argument("--upsample", type=int, default=0, help="upsample before detecting, for small faces")
-    p.add_argument("--smoothing", default="1.0,4.0", help="One Euro 'min_cutoff,beta' for video, or off")
-    p.add_argument("--codec", help="video encoder (default libx264)")
-    p.add_argument("--crf", type=int, default=18, help="x264/x265 quality (default 18)")
-    p.add_argument("--preset", default="medium", help="x264/x265 preset (default medium)")
-    p.add_argument("--watermark", action="store_true", help="also draw a visible SYNTHETIC label")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _blend_args(p, full=False)
+    _detect_args(p)
+    _media_args(p)
     p.set_defaults(func=run_swap)
 
 
+def swap_config(args) -> OneShotConfig:
+    return _media(OneShotConfig, args)
+
+
 def run_swap(args) -> int:
-    from twoface.config import ConvertConfig
     from twoface.oneshot import swap_one_shot
 
-    cfg = ConvertConfig(
-        model_dir="",
-        blend=_blend(args),
-        only=tuple(args.only),
-        threshold=args.threshold,
-        upsample=args.upsample,
-        smoothing=_smoothing(args.smoothing),
-        codec=args.codec,
-        crf=args.crf,
-        preset=args.preset,
-        watermark=args.watermark,
-        progress=not args.quiet,
-    )
-    summary = swap_one_shot(args.face, args.inputs, args.output, cfg, report=_report)
+    summary = swap_one_shot(args.face, args.inputs, args.output, swap_config(args), report=_report)
     print(summary.line())
     if summary.interrupted:
         return 130
@@ -424,6 +442,7 @@ def add_live(sub) -> None:
     p.add_argument("--window", default="auto", choices=["auto", "on", "off"], help="preview window")
     p.add_argument(
         "--stream",
+        dest="stream_port",
         type=int,
         nargs="?",
         const=8765,
@@ -431,32 +450,21 @@ def add_live(sub) -> None:
         help="serve an MJPEG stream on 127.0.0.1 (default port 8765; automatic when no window)",
     )
     p.add_argument("--seconds", type=float, help="stop after this many seconds")
-    p.add_argument("--detect-size", type=int, default=320, help="longest side of the detection copy")
-    p.add_argument("--detect-every", type=int, default=3, help="re-detect every N frames, track between")
-    p.add_argument("--colour", default="reinhard", choices=["reinhard", "avg", "hist", "none"])
+    _detect_args(p, _default(LiveConfig, "detect"))
+    p.add_argument("--colour", default=_default(LiveConfig, "colour"), choices=list(COLOURS))
+    p.add_argument("--mask", default=_default(LiveConfig, "mask"), help="with -m: as convert's --mask")
     p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, mps")
     p.set_defaults(func=run_live)
 
 
+def live_config(args) -> LiveConfig:
+    return _build(LiveConfig, args, detect=_detect(args))
+
+
 def run_live(args) -> int:
-    from twoface.config import LiveConfig
     from twoface.live import live
 
-    cfg = LiveConfig(
-        face=args.face,
-        model_dir=args.model_dir,
-        camera=args.camera,
-        source=args.source,
-        record=args.record,
-        window=args.window,
-        stream_port=args.stream,
-        seconds=args.seconds,
-        detect_side=args.detect_size,
-        detect_every=args.detect_every,
-        colour=args.colour,
-        device=args.device,
-    )
-    stats = live(cfg, report=_report)
+    stats = live(live_config(args), report=_report)
     print(stats.line() + (f"; recorded {args.record}" if args.record else ""))
     return 0
 
@@ -537,6 +545,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except ConfigError as exc:
+        _report(str(exc))
+        return 2
     except TwofaceError as exc:
         _report(str(exc))
         return 1

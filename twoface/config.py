@@ -5,32 +5,73 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from twoface.convert.blend import BlendConfig
+from twoface.errors import ConfigError
 
 
 @dataclass(frozen=True)
-class ExtractConfig:
-    """Settings of ``twoface extract``.
+class DetectConfig:
+    """How faces are found and followed in frames; extract, convert, swap and live embed one.
 
-    ``detect_side_video``/``detect_side_image``: frames are shrunk to at most this many px on
-    the longer side for detection only (landmarks and crops use full resolution).
+    ``detector``: a name in :data:`twoface.extract.detect.DETECTORS`. ``upsample``: how often
+    the detection copy is doubled, for small faces (0-2). ``detect_size`` / ``image_detect_size``:
+    video frames / photos are shrunk to at most this many px on the longer side for detection
+    only (landmarks and crops use full resolution). ``min_size``: faces narrower than this (px)
+    are ignored. ``detect_every``: video frames between detections, tracked in between.
     ``smoothing``: One Euro ``(min_cutoff Hz, beta)`` for video landmarks, None for raw.
     ``embed_every``: frames between identity refreshes of a tracked face.
     """
 
     detector: str = "hog"
     upsample: int = 0
+    detect_size: int = 640
+    image_detect_size: int = 1600
     min_size: float = 0.0
-    every: int = 1
     detect_every: int = 5
-    detect_side_video: int = 640
-    detect_side_image: int = 1600
     smoothing: tuple[float, float] | None = (1.0, 4.0)
     embed_every: int = 50
+
+    def __post_init__(self) -> None:
+        from twoface.extract.detect import DETECTORS
+
+        if self.detector not in DETECTORS:
+            raise ConfigError(f"unknown detector {self.detector!r}; choose from {', '.join(DETECTORS)}")
+        if not 0 <= self.upsample <= 2:
+            raise ConfigError(f"upsample must be 0, 1 or 2, not {self.upsample}")
+        if min(self.detect_size, self.image_detect_size) < 64:
+            raise ConfigError("detection sizes must be at least 64 px")
+        if self.detect_every < 1 or self.embed_every < 1 or self.min_size < 0:
+            raise ConfigError("detect_every and embed_every must be at least 1, min_size at least 0")
+        if self.smoothing is not None and (len(self.smoothing) != 2 or min(self.smoothing) <= 0):
+            raise ConfigError(f"smoothing is two positive numbers 'min_cutoff,beta', not {self.smoothing}")
+
+
+def _check_threshold(threshold: float) -> None:
+    if not 0 < threshold <= 2:
+        raise ConfigError(f"an identity distance threshold is in (0, 2], not {threshold}")
+
+
+@dataclass(frozen=True)
+class ExtractConfig:
+    """Settings of ``twoface extract``. ``every``: use every Nth video frame. ``keep`` /
+    ``drop``: reference photos of people to keep / leave out (within ``threshold``).
+    ``crop_size``: the largest stored crop; each face is kept at its own resolution up to it."""
+
+    detect: DetectConfig = field(default_factory=DetectConfig)
+    every: int = 1
     keep: tuple[str, ...] = ()
     drop: tuple[str, ...] = ()
     threshold: float = 0.6
-    crop_size: int = 512  # largest stored crop; each face is kept at its own resolution up to this
+    crop_size: int = 512
     progress: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "keep", tuple(self.keep))
+        object.__setattr__(self, "drop", tuple(self.drop))
+        if self.every < 1:
+            raise ConfigError(f"every must be at least 1, not {self.every}")
+        if not 64 <= self.crop_size <= 1024 or self.crop_size % 8:
+            raise ConfigError(f"crop_size is a multiple of 8 in 64..1024, not {self.crop_size}")
+        _check_threshold(self.threshold)
 
 
 @dataclass(frozen=True)
@@ -46,71 +87,108 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         from twoface.facetypes import FACE_TYPES
+        from twoface.models.registry import MODELS
+        from twoface.train.losses import LOSSES
         from twoface.train.schedule import SCHEDULES
 
-        if self.face_type not in FACE_TYPES:
-            raise ValueError(f"unknown face type {self.face_type!r}; choose from {', '.join(FACE_TYPES)}")
+        if self.face_type is not None and self.face_type not in FACE_TYPES:
+            raise ConfigError(f"unknown face type {self.face_type!r}; choose from {', '.join(FACE_TYPES)}")
         if self.schedule not in SCHEDULES:
-            raise ValueError(f"unknown schedule {self.schedule!r}; choose from {', '.join(SCHEDULES)}")
+            raise ConfigError(f"unknown schedule {self.schedule!r}; choose from {', '.join(SCHEDULES)}")
         if not (0 <= self.warmup < 1 and 0 <= self.sharpen < 1):
-            raise ValueError("warmup and sharpen are fractions of the budget in [0, 1)")
-        if self.batch < 1:
-            raise ValueError(f"batch must be at least 1, not {self.batch}")
+            raise ConfigError("warmup and sharpen are fractions of the budget in [0, 1)")
+        if self.batch is not None and self.batch < 1:
+            raise ConfigError(f"batch must be at least 1, not {self.batch}")
+        if self.model is not None and self.model not in MODELS:
+            raise ConfigError(f"unknown model {self.model!r}; choose from {', '.join(sorted(MODELS))}")
+        if self.loss is not None and self.loss not in LOSSES:
+            raise ConfigError(f"unknown loss {self.loss!r}; choose from {', '.join(LOSSES)}")
+        if (self.iterations is not None and self.iterations < 0) or (
+            self.minutes is not None and self.minutes <= 0
+        ):
+            raise ConfigError("iterations must be at least 0 and minutes positive")
+        if (self.gan or 0) < 0 or not 0 <= self.gan_start <= 1 or self.gan_min_steps < 0:
+            raise ConfigError("gan is a weight >= 0 and gan_start a fraction of the budget in [0, 1]")
 
     model_dir: str
     faceset_a: str | None = None
     faceset_b: str | None = None
     model: str | None = None  # None: DEFAULT_MODEL (registry) when new, the stored one on resume
-    mask: bool = False
-    face_type: str = "face"  # twoface.facetypes.FACE_TYPES; a resumed model keeps its own
+    mask: bool = False  # a 4th output channel: fixed when the model is made
+    face_type: str | None = None  # twoface.facetypes.FACE_TYPES; None: "face"; fixed when made
     iterations: int | None = None
     minutes: float | None = None
-    batch: int = 8  # per side; on a CPU more, smaller steps learn faster (bench/README.md)
-    lr: float | None = None  # None: the model's DEFAULT_LR (models/registry.py)
-    loss: str = "ssim_l1"
+    # batch, lr and loss: None keeps a resumed model's own, else the model's default; given,
+    # they apply to a resumed run too (and are recorded in model.json)
+    batch: int | None = None  # per side; None: 8 (on a CPU more, smaller steps learn faster)
+    lr: float | None = None  # None: the model's own (ModelSpec.lr, models/registry.py)
+    loss: str | None = None  # None: ssim_l1
     schedule: str = "cosine"  # twoface.train.schedule.SCHEDULES, over this run's budget
     warmup: float = 0.03  # fraction of the budget with the learning rate rising from 0
     sharpen: float = 0.2  # last fraction of the budget without the random warp (0: never)
     snapshots: tuple[float, ...] = ()  # minutes of this run at which to copy the model
     ema: bool = False  # keep a moving average of the weights (previews and convert use it)
     refiner: bool = False  # also train B's refiner (twoface.models.refiner); kept on resume
+    gan: float | None = None  # B's patch discriminator's weight (twoface.train.gan); 0 off; None: the
+    # resumed model's own, else the default (DEFAULT_GAN, twoface.train.loop)
+    gan_start: float = 0.5  # fraction of the budget after which the discriminator joins
+    gan_min_steps: int = 300  # and never before this step: earlier its texture is only noise
     device: str = "auto"
     save_every: int = 100
     timelapse: bool = False  # keep every save's preview in <model>/timelapse/
-    init_from: str | None = None
+    init_from: str | None = None  # weights for a new model; a resumed one has its own (warned)
     freeze_encoder: bool = False
     compile: bool = False
     seed: int = 0
     progress: bool = True
 
 
-@dataclass(frozen=True)
-class ConvertConfig:
-    """Settings of ``twoface convert``.
+DIRECTIONS = ("a2b", "b2a")
 
-    ``direction``: ``a2b`` puts B's face on A (decoder B), ``b2a`` the reverse. ``only``: reference
-    photos; when given, only faces within ``threshold`` of one of them are swapped. Detection
-    and tracking settings are those of :class:`ExtractConfig`. ``codec`` None: H.264 (VP9 for
-    .webm); ``crf``/``preset`` are the encoder's. ``blend``: colour, mask and paste settings.
-    """
 
-    model_dir: str
-    direction: str = "a2b"
+@dataclass(frozen=True, kw_only=True)
+class MediaConfig:
+    """What convert and one-shot share: how faces are found and pasted, and how the results
+    are written. ``only``: reference photos; when given, only faces within ``threshold`` of one
+    of them are swapped. ``codec`` None: H.264 (VP9 for .webm); ``crf``/``preset`` are the
+    encoder's. ``watermark``: also draw a visible SYNTHETIC label."""
+
     blend: BlendConfig = field(default_factory=BlendConfig)
+    detect: DetectConfig = field(default_factory=DetectConfig)
     only: tuple[str, ...] = ()
     threshold: float = 0.6
-    detector: str = "hog"
-    upsample: int = 0
-    detect_every: int = 5
-    detect_side: int = 640
-    smoothing: tuple[float, float] | None = (1.0, 4.0)
-    embed_every: int = 50
     codec: str | None = None
     crf: int = 18
     preset: str = "medium"
     watermark: bool = False
-    device: str = "auto"
     progress: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "only", tuple(self.only))
+        _check_threshold(self.threshold)
+        if not 0 <= self.crf <= 63:
+            raise ConfigError(f"crf is in 0..63, not {self.crf}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConvertConfig(MediaConfig):
+    """Settings of ``twoface convert``: the trained model in ``model_dir``; ``direction``
+    ``a2b`` puts B's face on A (decoder B), ``b2a`` the reverse."""
+
+    model_dir: str
+    direction: str = "a2b"
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.direction not in DIRECTIONS:
+            raise ConfigError(f"unknown direction {self.direction!r}; choose from {', '.join(DIRECTIONS)}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class OneShotConfig(MediaConfig):
+    """Settings of ``twoface swap``: the face of one photo, no model. Colour and seamless come
+    from ``blend``; the mask is the photo's own face outline (:mod:`twoface.oneshot`)."""
 
 
 @dataclass(frozen=True)
@@ -128,9 +206,16 @@ class LiveConfig:
     window: str = "auto"
     stream_port: int | None = None
     seconds: float | None = None
-    detect_side: int = 320
-    detect_every: int = 3
-    smoothing: tuple[float, float] | None = (1.0, 4.0)
+    detect: DetectConfig = field(default_factory=lambda: DetectConfig(detect_size=320, detect_every=3))
     colour: str = "reinhard"
     mask: str = "auto"
     device: str = "auto"
+
+    def __post_init__(self) -> None:
+        if (self.face is None) == (self.model_dir is None):
+            raise ConfigError("give either --face PHOTO (one-shot) or -m MODEL")
+        if self.window not in ("auto", "on", "off"):
+            raise ConfigError(f"window is auto, on or off, not {self.window!r}")
+        if self.seconds is not None and self.seconds <= 0:
+            raise ConfigError(f"seconds must be positive, not {self.seconds}")
+        BlendConfig(colour=self.colour, mask=self.mask)  # checks both names

@@ -27,6 +27,8 @@ import numpy as np
 
 from twoface.config import ConvertConfig, ExtractConfig, TrainConfig
 from twoface.extract.faceset import FaceSet
+from twoface.media.provenance import provenance
+from twoface.media.write import write_image
 from twoface.run import run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +64,12 @@ def frame_strip(original: Path, swapped: Path, count: int = 6, height: int = 160
     return np.vstack(rows)
 
 
+def write_strip(original: Path, swapped: Path, path: Path) -> None:
+    """:func:`frame_strip` as a PNG with the provenance record of the swap it shows."""
+    record = provenance("demo strip: source frames above, swapped below", source=str(original))
+    write_image(path, frame_strip(original, swapped), record)
+
+
 def _save(path: Path, image: np.ndarray) -> None:
     cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
 
@@ -80,7 +88,7 @@ def main(out: Path = Path("demo")) -> int:
         report=lambda line: print(f"twoface: {line}", file=sys.stderr),
     )
     _save(out / "contact_sheet.png", contact_sheet([FaceSet.open(out / "work" / f"faces_{s}") for s in "ab"]))
-    _save(out / "strip.png", frame_strip(a, out / "out.mp4"))
+    write_strip(a, out / "out.mp4", out / "strip.png")
     model = out / "work" / "model"
     print(f"{out / 'out.mp4'}: {result.convert.line()}")
     print(f"model: step {result.train.step} after this {minutes:g}-minute run, in {model}")

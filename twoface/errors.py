@@ -12,3 +12,8 @@ class TwofaceError(Exception):
         super().__init__(f"{path}: {problem}")
         self.path = str(path)
         self.problem = problem
+
+
+class ConfigError(ValueError):
+    """Settings that cannot work together or are out of range, found when a config dataclass is
+    built (``__post_init__``); the CLI shows it as ``twoface: <problem>`` and exits 2."""

@@ -37,6 +37,7 @@ from twoface.extract.align import align, blur_score, warp_crop
 from twoface.extract.faceset import FaceRecord
 from twoface.extract.identity import SAME_PERSON, embed
 from twoface.extract.landmarks import landmarks68
+from twoface.landmark_parts import INNER_LIP_PAIRS, LANDMARKS_68
 from twoface.media.read import iter_frames
 from twoface.types import CropSpec
 
@@ -150,8 +151,11 @@ def face_sharpness(image: np.ndarray, landmarks: np.ndarray) -> float:
 def mouth_opening(landmarks: np.ndarray) -> float:
     """Mean gap of the three inner-lip pairs (61-67, 62-66, 63-65) over the distance between
     the eye centres: 0 for a closed mouth, unit-free."""
-    gap = np.linalg.norm(landmarks[[61, 62, 63]] - landmarks[[67, 66, 65]], axis=1).mean()
-    eyes = np.linalg.norm(landmarks[36:42].mean(0) - landmarks[42:48].mean(0))
+    top, bottom = (list(side) for side in zip(*INNER_LIP_PAIRS, strict=True))
+    gap = np.linalg.norm(landmarks[top] - landmarks[bottom], axis=1).mean()
+    eyes = np.linalg.norm(
+        landmarks[LANDMARKS_68["right_eye"]].mean(0) - landmarks[LANDMARKS_68["left_eye"]].mean(0)
+    )
     return float(gap / max(eyes, 1e-6))
 
 

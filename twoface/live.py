@@ -4,7 +4,7 @@ Three threads keep both cores busy and latency flat:
 
 1. the grabber reads frames at the source's own pace and keeps only the newest (a frame the
    workers were too slow for is dropped, so delay never grows);
-2. the tracker finds landmarks (detection on a ``detect_side`` px copy every few frames,
+2. the tracker finds landmarks (detection on a ``detect.detect_size`` px copy every few frames,
    tracking and One Euro smoothing between) and also hands on only its newest result;
 3. the main thread swaps (model or one-shot), labels, shows and records.
 
@@ -22,7 +22,7 @@ import statistics
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -33,7 +33,7 @@ import numpy as np
 from twoface.config import LiveConfig
 from twoface.errors import TwofaceError
 from twoface.extract.detect import make_detector
-from twoface.extract.pipeline import scaled_detector
+from twoface.extract.pipeline import make_tracker
 from twoface.extract.track import Tracker
 from twoface.media.provenance import label, provenance
 from twoface.media.read import iter_frames, video_info
@@ -46,7 +46,8 @@ Report = Callable[[str], None]
 @dataclass(frozen=True)
 class LiveStats:
     """What a live session achieved: frames read from the source, frames shown, frames dropped,
-    median shown frames per second, and capture-to-display latency (median, 95th percentile)."""
+    frames shown per second (their count over the session's length), and capture-to-display
+    latency (median, 95th percentile)."""
 
     frames_in: int
     frames_shown: int
@@ -139,7 +140,11 @@ class _Latest:
             return item
 
 
-def _grab(frames: Iterator[Frame], mailbox: _Latest, stop: threading.Event, counter: list[int]) -> None:
+def _grab(
+    frames: Generator[Frame, None, None], mailbox: _Latest, stop: threading.Event, counter: list[int]
+) -> None:
+    """Feed ``frames`` into ``mailbox`` until they end or ``stop``; then close them (a camera
+    is released here, not whenever the generator is collected)."""
     try:
         for frame in frames:
             if stop.is_set():
@@ -149,6 +154,8 @@ def _grab(frames: Iterator[Frame], mailbox: _Latest, stop: threading.Event, coun
         mailbox.close()
     except BaseException as exc:  # handed to the main thread, which reports it
         mailbox.close(exc)
+    finally:
+        frames.close()
 
 
 def _track(mailbox: _Latest, tracker: Tracker, out: _Latest, stop: threading.Event) -> None:
@@ -243,12 +250,10 @@ def _overlay(image: np.ndarray, fps: float, latency_ms: float) -> np.ndarray:
 
 def _swapper(cfg: LiveConfig, report: Report):
     """The face swapper and its provenance record: one-shot photo or trained model."""
-    if (cfg.face is None) == (cfg.model_dir is None):
-        raise TwofaceError("live", "give either --face PHOTO (one-shot) or -m MODEL")
     if cfg.face is not None:
         from twoface.oneshot import OneShotSwapper, load_source_face
 
-        source = load_source_face(cfg.face, make_detector("hog", 0), report)
+        source = load_source_face(cfg.face, make_detector(cfg.detect.detector, cfg.detect.upsample), report)
         return OneShotSwapper(source, cfg.colour), provenance("live one-shot landmark warp")
     from twoface.convert.blend import BlendConfig
     from twoface.convert.pipeline import FaceSwapper
@@ -306,46 +311,61 @@ class _Sinks:
 
 
 def live(cfg: LiveConfig, report: Report = print) -> LiveStats:
-    """Run until the source ends, ``cfg.seconds`` pass, the window is closed or Ctrl-C."""
+    """Run until the source ends, ``cfg.seconds`` pass, the window is closed or Ctrl-C. The
+    sinks are made before the camera is opened, and everything opened is closed (camera,
+    threads joined, stream, recording) however the session ends."""
     swapper, record = _swapper(cfg, report)
     if cfg.source:
         video_info(cfg.source)  # a missing or broken file fails here, with its name
-        frames = _file_frames(Path(cfg.source), report)
-    else:
-        frames = _camera_frames(open_camera(cfg.camera), cfg.camera)
-    detect = scaled_detector(make_detector("hog", 0), cfg.detect_side, 0.0)
-    tracker = Tracker(detect, detect_every=cfg.detect_every, smoothing=cfg.smoothing)
-    mailbox, tracked, stop = _Latest(), _Latest(), threading.Event()
-    counter = [0]
-    threading.Thread(target=_grab, args=(frames, mailbox, stop, counter), daemon=True).start()
-    threading.Thread(target=_track, args=(mailbox, tracker, tracked, stop), daemon=True).start()
-    sinks = _Sinks(cfg, record, report)
-    shown_at, latencies = deque(maxlen=30), []
-    start = time.monotonic()
+    sinks = _Sinks(cfg, record, report)  # a sink that cannot be made leaves nothing open
+    stop, threads = threading.Event(), []
+    mailbox, tracked, counter = _Latest(), _Latest(), [0]
+    start, latencies = time.monotonic(), []
     failed = True
     try:
-        while (item := tracked.take()) is not None:
-            frame, landmarks, captured = item
-            swapped = swapper(frame.image, landmarks)
-            now = time.monotonic()
-            shown_at.append(now)
-            latencies.append((now - captured) * 1000)
-            fps = (len(shown_at) - 1) / (shown_at[-1] - shown_at[0]) if len(shown_at) > 1 else 0.0
-            labelled = label(_overlay(swapped, fps, latencies[-1]))
-            if not sinks.show(swapped, labelled, now - start):
-                break
-            if cfg.seconds is not None and now - start >= cfg.seconds:
-                break
+        frames = (
+            _file_frames(Path(cfg.source), report)
+            if cfg.source
+            else _camera_frames(open_camera(cfg.camera), cfg.camera)
+        )
+        tracker = make_tracker(make_detector(cfg.detect.detector, cfg.detect.upsample), cfg.detect, True)
+        threads = [
+            threading.Thread(target=_grab, args=(frames, mailbox, stop, counter), daemon=True),
+            threading.Thread(target=_track, args=(mailbox, tracker, tracked, stop), daemon=True),
+        ]
+        for thread in threads:
+            thread.start()
+        start = time.monotonic()
+        _show_loop(cfg, swapper, tracked, sinks, start, latencies)
         failed = False
     except KeyboardInterrupt:
         failed = False
     finally:
         stop.set()
+        for thread in threads:
+            thread.join(timeout=5)
         sinks.close(failed)
     for box in (mailbox, tracked):
         if box.error is not None:
             raise box.error
     return _stats(counter[0], latencies, mailbox.dropped + tracked.dropped, time.monotonic() - start)
+
+
+def _show_loop(cfg: LiveConfig, swapper, tracked: _Latest, sinks: _Sinks, start: float, latencies) -> None:
+    """Swap and show each tracked frame until the source ends, time is up or the window closes;
+    capture-to-display latencies (ms) are appended to ``latencies``."""
+    shown_at: deque[float] = deque(maxlen=30)
+    while (item := tracked.take()) is not None:
+        frame, landmarks, captured = item
+        swapped = swapper(frame.image, landmarks)
+        now = time.monotonic()
+        shown_at.append(now)
+        latencies.append((now - captured) * 1000)
+        fps = (len(shown_at) - 1) / (shown_at[-1] - shown_at[0]) if len(shown_at) > 1 else 0.0
+        if not sinks.show(swapped, label(_overlay(swapped, fps, latencies[-1])), now - start):
+            return
+        if cfg.seconds is not None and now - start >= cfg.seconds:
+            return
 
 
 def _stats(frames_in: int, latencies: list[float], dropped: int, seconds: float) -> LiveStats:

@@ -13,15 +13,19 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
+from twoface.landmark_parts import LANDMARKS_68, POINTS, indices
+
 MaskFn = Callable[[np.ndarray, tuple[int, int]], np.ndarray]
 
 # Overlapping parts whose hulls, joined, follow the face outline and its concave jaw-to-brow sides
 # (a single hull of all points would spill over the cheeks of a turned face).
+_NOSE_LINE = indices("nose_bridge", "nose_base")
+_JAW = indices("jaw")
 _PARTS = (
-    list(range(0, 9)) + list(range(17, 22)) + [27, 28, 29, 30, 33],  # right jaw, brow, nose line
-    list(range(8, 17)) + list(range(22, 27)) + [27, 28, 29, 30, 33],  # left jaw, brow, nose line
-    [17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27],  # brows
-    list(range(27, 36)) + list(range(48, 68)),  # nose and mouth
+    _JAW[: POINTS["chin"] + 1] + indices("right_brow") + _NOSE_LINE,  # the person's right side
+    _JAW[POINTS["chin"] :] + indices("left_brow") + _NOSE_LINE,  # the left side
+    indices("brows", "bridge_top"),
+    indices("nose", "mouth"),
 )
 FOREHEAD = 0.2  # extended: brows lifted by this fraction of the face height (face type "face")
 WHOLE_FOREHEAD = 0.35  # whole: up to about the hairline (face type "whole"), within its crop
@@ -41,14 +45,14 @@ def components(landmarks: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 
 def lift_brows(landmarks: np.ndarray, fraction: float) -> np.ndarray:
-    """A copy of ``(68, 2)`` landmarks with the brows (17-26) moved up by ``fraction`` of the
+    """A copy of ``(68, 2)`` landmarks with the brows moved up by ``fraction`` of the
     landmarks' height, along the chin-to-nose-bridge line (so a tilted face lifts along its own
     axis). The one definition of "the forehead" for masks and training loss weights."""
     points = np.asarray(landmarks, np.float64).copy()
     height = points[:, 1].max() - points[:, 1].min()
-    chin_to_brow = points[8] - points[27]
+    chin_to_brow = points[POINTS["chin"]] - points[POINTS["bridge_top"]]
     lift = chin_to_brow / (np.linalg.norm(chin_to_brow) + 1e-9) * fraction * height
-    points[17:27] -= lift
+    points[LANDMARKS_68["brows"]] -= lift
     return points
 
 

@@ -19,19 +19,20 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from twoface.config import ConvertConfig
+from twoface.config import OneShotConfig
 from twoface.convert.blend import seamless_region
 from twoface.convert.colour import COLOURS
 from twoface.convert.pipeline import ConvertSummary, swap_media
 from twoface.errors import TwofaceError
 from twoface.extract.detect import make_detector
 from twoface.extract.landmarks import landmarks68
+from twoface.landmark_parts import LANDMARKS_68
 from twoface.masks import MASKS, erode, face_size, feather
 from twoface.media.provenance import provenance
 from twoface.media.read import read_image
 
-EYES = (slice(36, 42), slice(42, 48))
-INNER_MOUTH = slice(60, 68)
+EYES = (LANDMARKS_68["right_eye"], LANDMARKS_68["left_eye"])
+INNER_MOUTH = LANDMARKS_68["inner_mouth"]
 # the target's own parts left in place, per kind of input
 KEEP = {"video": (*EYES, INNER_MOUTH), "still": (INNER_MOUTH,), "none": ()}
 
@@ -150,11 +151,11 @@ class OneShotSwapper:
 
 
 def swap_one_shot(
-    face: str | Path, inputs: list[str | Path], output: str | Path, cfg: ConvertConfig, report=print
+    face: str | Path, inputs: list[str | Path], output: str | Path, cfg: OneShotConfig, report=print
 ) -> ConvertSummary:
     """Put the face of the photo ``face`` on the faces of ``inputs`` (images or videos), written
-    as convert writes (timing, audio, provenance). ``cfg.model_dir`` is not used."""
-    source = load_source_face(face, make_detector(cfg.detector, cfg.upsample), report)
+    as convert writes (timing, audio, provenance)."""
+    source = load_source_face(face, make_detector(cfg.detect.detector, cfg.detect.upsample), report)
     try:
         swapper = OneShotSwapper(source, cfg.blend.colour, cfg.blend.seamless, keep="video")
         still = OneShotSwapper(source, cfg.blend.colour, cfg.blend.seamless, keep="still")

@@ -14,7 +14,7 @@ Conventions (the same everywhere in twoface):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -69,16 +69,3 @@ class Alignment:
     landmarks: np.ndarray
     crop_from_frame: np.ndarray
     crop_spec: CropSpec
-
-
-@dataclass(frozen=True, eq=False)
-class Face:
-    """One face found in one frame of ``source``; ``embedding`` is the 128-d dlib identity
-    vector (unit-free, same person when the Euclidean distance is below about 0.6) or None."""
-
-    source: str
-    frame_index: int
-    detection: Detection
-    alignment: Alignment
-    embedding: np.ndarray | None = None
-    extra: dict = field(default_factory=dict)

@@ -38,15 +38,23 @@ class BlendConfig:
     seamless: bool = False
     sharpen: float = 0.0
 
-    def check(self, has_learned_mask: bool) -> None:
-        """Raise ValueError for unknown names (or ``learned`` with a model that has no mask)."""
+    def __post_init__(self) -> None:
+        from twoface.errors import ConfigError
+
         if self.colour not in COLOURS:
-            raise ValueError(f"unknown colour method {self.colour!r}; choose from {', '.join(COLOURS)}")
-        for name in self.mask.split("+"):
-            if name == LEARNED and not has_learned_mask:
-                raise ValueError("this model learned no mask; use components, extended or hull")
-            if name != LEARNED and name not in MASKS:
-                raise ValueError(f"unknown mask {name!r}; choose from {', '.join([*MASKS, LEARNED])}")
+            raise ConfigError(f"unknown colour method {self.colour!r}; choose from {', '.join(COLOURS)}")
+        names = self.mask.split("+")
+        if self.mask != AUTO_MASK and any(n != LEARNED and n not in MASKS for n in names):
+            choices = ", ".join([AUTO_MASK, *MASKS, LEARNED])
+            raise ConfigError(f"unknown mask {self.mask!r}; choose from {choices}, or an intersection a+b")
+        if self.sharpen < 0:
+            raise ConfigError(f"sharpen is an amount >= 0, not {self.sharpen}")
+
+    def check(self, has_learned_mask: bool) -> None:
+        """Raise ValueError for ``learned`` with a model that has no mask (names are checked
+        when the config is made)."""
+        if LEARNED in self.mask.split("+") and not has_learned_mask:
+            raise ValueError("this model learned no mask; use components, extended or hull")
 
 
 def _roi(frame_from_crop: np.ndarray, size: int, shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:

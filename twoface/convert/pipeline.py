@@ -9,6 +9,7 @@ Memory is bounded: frames stream through small queues whatever the video length.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,22 +17,29 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from twoface.config import ConvertConfig
+from twoface.config import ConvertConfig, MediaConfig
 from twoface.convert.blend import AUTO_MASK, BlendConfig, paste
 from twoface.convert.swap import SwapModel, cut_face, load_model, run_model
 from twoface.errors import TwofaceError
 from twoface.extract.detect import make_detector
 from twoface.extract.identity import embed, keep_face, load_references
-from twoface.extract.pipeline import scaled_detector
+from twoface.extract.pipeline import make_tracker
 from twoface.extract.track import TrackedFace, Tracker
 from twoface.facetypes import FACE_TYPES
 from twoface.media.prefetch import prefetch
 from twoface.media.provenance import label, provenance
-from twoface.media.read import IMAGE_EXTS, expand_inputs, iter_frames, media_kind, video_info
-from twoface.media.write import GifWriter, VideoWriter, write_image
+from twoface.media.read import expand_inputs, iter_frames, media_kind, video_info
+from twoface.media.write import (
+    FRAME_PATTERN,
+    IMAGE_OUT,
+    VIDEO_OUT,
+    GifWriter,
+    VideoWriter,
+    check_output,
+    write_image,
+)
 
 Report = Callable[[str], None]
-FRAME_PATTERN = "%"  # an output name with a printf pattern (frames/%06d.png) means image frames
 
 
 @dataclass
@@ -46,8 +54,10 @@ class ConvertSummary:
     interrupted: bool = False
 
     def line(self) -> str:
+        where = f" ({', '.join(self.outputs)})" if 0 < len(self.outputs) <= 3 else ""
         return (
-            f"{len(self.outputs)} files written, {self.frames} frames, {self.faces_swapped} faces swapped"
+            f"{len(self.outputs)} files written{where}, {self.frames} frames, "
+            f"{self.faces_swapped} faces swapped"
             + (f", {self.faces_skipped} faces left as they were (--only)" if self.faces_skipped else "")
             + (f", {len(self.problems)} inputs with problems" if self.problems else "")
         )
@@ -81,7 +91,7 @@ Swapper = Callable[[np.ndarray, list[np.ndarray]], np.ndarray]  # (RGB frame, la
 @dataclass(frozen=True)
 class _Job:
     swapper: Swapper
-    cfg: ConvertConfig
+    cfg: MediaConfig
     refs: np.ndarray | None
     record: dict
     report: Report
@@ -108,7 +118,7 @@ def swap_media(
     output: str | Path,
     swapper: Swapper,
     record: dict,
-    cfg: ConvertConfig,
+    cfg: MediaConfig,
     report: Report = print,
     still_swapper: Swapper | None = None,
 ) -> ConvertSummary:
@@ -124,7 +134,7 @@ def swap_media(
     for err in errors:
         _problem(summary, report, str(err))
     plan = plan_outputs(files, [Path(p) for p in inputs], Path(output))
-    detect = make_detector(cfg.detector, cfg.upsample)
+    detect = make_detector(cfg.detect.detector, cfg.detect.upsample)
     refs = load_references([Path(p) for p in cfg.only], detect) if cfg.only else None
     job = _Job(swapper, cfg, refs, record, report, still_swapper)
     try:
@@ -139,20 +149,28 @@ def plan_outputs(files: list[Path], inputs: list[Path], output: Path) -> list[tu
     """Pair every input file with its output path.
 
     One input file and an ``output`` with a suffix: that file. Otherwise ``output`` is a folder
-    and each file keeps its name (its path below the input folder it came from). Raises
-    TwofaceError when an output would overwrite its own input.
+    and each file keeps its name (its path below the input folder it came from; a format twoface
+    cannot write becomes .png or .mp4). Raises
+    TwofaceError when an output would overwrite its own input or names a format twoface cannot
+    write for its input (:func:`~twoface.media.write.check_output`), before anything is opened.
     """
     single = len(inputs) == 1 and inputs[0].is_file()
     if single and (output.suffix or FRAME_PATTERN in output.name):
         plan = [(files[0], output)]
     else:
-        plan = [(f, output / _relative(f, inputs)) for f in files]
+        plan = [(f, output / _writable(_relative(f, inputs), media_kind(f))) for f in files]
     for src, dst in plan:
         if dst.exists() and dst.resolve() == src.resolve():
             raise TwofaceError(dst, "output is the input itself; choose another output path")
-        if dst.suffix.lower() == ".bmp":
-            raise TwofaceError(dst, "BMP cannot carry the provenance record; use .png")
+        check_output(dst, media_kind(src))
     return plan
+
+
+def _writable(name: Path, kind: str) -> Path:
+    """``name`` in a folder output, its suffix changed to .png (images) or .mp4 (videos) where
+    twoface cannot write its own format (.bmp, .flv ...)."""
+    allowed, fallback = (IMAGE_OUT, ".png") if kind == "image" else (VIDEO_OUT, ".mp4")
+    return name if name.suffix.lower() in allowed else name.with_suffix(fallback)
 
 
 def _relative(file: Path, inputs: list[Path]) -> Path:
@@ -183,15 +201,8 @@ def _convert_one(src: Path, dst: Path, job: _Job, summary: ConvertSummary) -> No
 
 
 def _tracker(job: _Job, is_video: bool) -> Tracker:
-    cfg = job.cfg
-    detect = scaled_detector(
-        make_detector(cfg.detector, cfg.upsample), cfg.detect_side if is_video else 1600, 0.0
-    )
-    return Tracker(
-        detect,
-        detect_every=cfg.detect_every if is_video else 1,
-        smoothing=cfg.smoothing if is_video else None,
-    )
+    d = job.cfg.detect
+    return make_tracker(make_detector(d.detector, d.upsample), d, is_video)
 
 
 class _IdentityGate:
@@ -215,11 +226,10 @@ class _IdentityGate:
 def _convert_image(src: Path, dst: Path, job: _Job, record: dict, summary: ConvertSummary) -> int:
     frame = next(iter(iter_frames(src)))
     tracker = _tracker(job, is_video=False)
-    gate = _IdentityGate(job.refs, job.cfg.threshold, job.cfg.embed_every)
+    gate = _IdentityGate(job.refs, job.cfg.threshold, job.cfg.detect.embed_every)
     faces = tracker.update(frame)
     image, swapped = _apply(frame.image, frame.index, faces, gate, job, summary)
-    out = dst if dst.suffix.lower() in IMAGE_EXTS else dst.with_suffix(".png")
-    write_image(out, image, record)
+    write_image(dst, image, record)
     summary.frames += 1
     return swapped
 
@@ -237,35 +247,39 @@ def _open_writer(src: Path, dst: Path, job: _Job, record: dict):
         return _FrameFiles(dst, record)
     if dst.suffix.lower() == ".gif":
         return GifWriter(dst, record)
-    if not dst.suffix:
-        raise TwofaceError(
-            dst, "a video output needs a suffix (.mp4, .mkv, .webm, .mov, .gif) or a frames/%06d.png pattern"
-        )
     cfg = job.cfg
     return VideoWriter(dst, src, record, cfg.codec, cfg.crf, cfg.preset, job.report)
 
 
 class _FrameFiles:
-    """Numbered image files: ``dst`` is a printf pattern such as ``frames/%06d.png``."""
+    """Numbered image files: ``dst`` is a printf pattern such as ``frames/%06d.png``. Like a
+    video, the frames are all or nothing: :meth:`abort` (Ctrl-C, an error) removes the ones
+    written, and the folder when this run made it."""
 
     def __init__(self, pattern: Path, record: dict) -> None:
-        self.pattern, self.record, self.count = pattern, record, 0
+        self.pattern, self.record, self.written = pattern, record, []
+        self.made = [p for p in (pattern.parent, *pattern.parent.parents) if not p.exists()]
 
     def write(self, image: np.ndarray, pts_seconds: float) -> None:
-        write_image(str(self.pattern) % self.count, image, self.record)
-        self.count += 1
+        path = Path(str(self.pattern) % len(self.written))
+        write_image(path, image, self.record)
+        self.written.append(path)
 
     def close(self) -> None:
         pass
 
     def abort(self) -> None:
-        pass
+        for path in self.written:
+            path.unlink(missing_ok=True)
+        for folder in self.made:  # deepest first; only what is still empty
+            with contextlib.suppress(OSError):
+                folder.rmdir()
 
 
 def _convert_video(src: Path, dst: Path, job: _Job, record: dict, summary: ConvertSummary) -> int:
-    total = _frame_total(src)
+    total = video_info(src).frames or None  # an unreadable file fails here, with its name
     tracker = _tracker(job, is_video=True)
-    gate = _IdentityGate(job.refs, job.cfg.threshold, job.cfg.embed_every)
+    gate = _IdentityGate(job.refs, job.cfg.threshold, job.cfg.detect.embed_every)
     writer = _open_writer(src, dst, job, record)
     swapped = 0
     bar = tqdm(total=total, desc=src.name[:30], unit="frame", disable=not job.cfg.progress, leave=False)
@@ -283,10 +297,3 @@ def _convert_video(src: Path, dst: Path, job: _Job, record: dict, summary: Conve
         writer.abort()
         raise
     return swapped
-
-
-def _frame_total(path: Path) -> int | None:
-    try:
-        return video_info(path).frames or None
-    except TwofaceError:
-        return None

@@ -17,9 +17,10 @@ import cv2
 import numpy as np
 
 from twoface.geometry import compose_affine, scale_of, umeyama, unit_to_crop
+from twoface.landmark_parts import indices
 from twoface.types import Alignment, CropSpec
 
-ALIGN_POINTS = np.array([*range(17, 48), 48, 54])
+ALIGN_POINTS = np.array(indices("brows", "nose", "right_eye", "left_eye", "mouth_right", "mouth_left"))
 
 # The FaceSet stores crops with a margin that keeps the whole head, so any model crop (smaller
 # margin, any size) is a centred sub-crop of it. Each crop is stored at the face's own

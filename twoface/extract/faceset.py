@@ -1,6 +1,6 @@
 """The FaceSet: the folder extract writes and train reads.
 
-Layout (DESIGN.md, "FaceSet")::
+Layout (DESIGN.md, "Data that flows", FaceSet)::
 
     faceset.json     {"format_version", "crop": CropSpec, "sources": {path: progress}}
     faces.jsonl      one JSON record per face (keys below), appended as faces are saved
@@ -66,14 +66,29 @@ class FaceRecord:
 
     @staticmethod
     def from_json(line: str) -> FaceRecord:
+        """A record from one JSON line; ValueError when a key is missing or has the wrong type
+        or shape (a damaged line must not reach the arrays that use it)."""
         data = json.loads(line)
+        if not isinstance(data, dict):
+            raise ValueError("a face record is a JSON object")
         names = {f.name for f in fields(FaceRecord)} - {"extra"}
         known = {k: data.pop(k) for k in list(data) if k in names}
-        known["box"] = tuple(known["box"])
-        for key in ("landmarks", "crop_from_frame"):
-            known[key] = tuple(tuple(row) for row in known[key])
-        known["embedding"] = tuple(known["embedding"])
-        known["crop_size"] = int(known.get("crop_size", 0))
+        missing = names - {"crop_size"} - set(known)
+        if missing:
+            raise ValueError(f"missing {', '.join(sorted(missing))}")
+        file, source = known["file"], known["source"]
+        if not (isinstance(file, str) and file and Path(file).name == file and isinstance(source, str)):
+            raise ValueError("file must be a plain file name and source a string")
+        known["box"] = _numbers(known["box"], (4,))
+        known["landmarks"] = _numbers(known["landmarks"], (68, 2))
+        known["crop_from_frame"] = _numbers(known["crop_from_frame"], (2, 3))
+        known["embedding"] = _numbers(known["embedding"], (128,))
+        for key in ("frame_index", "crop_size"):
+            value = known.get(key, 0)
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10**9:
+                raise ValueError(f"{key} must be a whole number >= 0")
+        for key in ("pts", "score", "blur"):
+            known[key] = float(_numbers(known[key], ()))
         return FaceRecord(**known, extra=data)
 
     @property
@@ -85,6 +100,19 @@ class FaceRecord:
 
     def embedding_array(self) -> np.ndarray:
         return np.array(self.embedding, dtype=np.float32)
+
+
+def _numbers(value, shape: tuple[int, ...]) -> tuple:
+    """``value`` as nested tuples of finite floats of ``shape`` (a scalar for ``()``)."""
+    if isinstance(value, bool) or (shape == () and not isinstance(value, int | float)):
+        raise ValueError(f"expected a number, not {value!r}")
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected numbers of shape {shape}") from None
+    if array.shape != shape or not np.isfinite(array).all():
+        raise ValueError(f"expected finite numbers of shape {shape}, not {array.shape}")
+    return array.item() if shape == () else tuple(map(tuple, array)) if array.ndim == 2 else tuple(array)
 
 
 def source_tag(source: str) -> str:
@@ -160,18 +188,30 @@ class FaceSet:
         atomic_write_text(self.root / META, json.dumps(self.meta, indent=1) + "\n")
 
     def records(self) -> list[FaceRecord]:
-        """All records; a truncated or corrupt line (a crash mid-write) is skipped."""
+        """All readable records. A truncated or damaged line (a crash mid-write, a hand edit)
+        is skipped and kept in :attr:`damaged` (the raw lines), so that a rewrite keeps it and
+        callers can say how many there are (:meth:`damaged_note`)."""
         path = self.root / JSONL
+        self.damaged: list[str] = []
         if not path.exists():
             return []
         out = []
-        with open(path) as fh:
+        with open(path, encoding="utf-8", errors="replace") as fh:
             for line in fh:
+                if not line.strip():
+                    continue
                 try:
                     out.append(FaceRecord.from_json(line))
-                except (json.JSONDecodeError, KeyError, TypeError):
-                    continue
+                except (ValueError, KeyError, TypeError):  # JSONDecodeError is a ValueError
+                    self.damaged.append(line.rstrip("\n"))
         return out
+
+    def damaged_note(self) -> str | None:
+        """One line for the user when the last :meth:`records` skipped damaged lines."""
+        n = len(getattr(self, "damaged", ()))
+        if not n:
+            return None
+        return f"{self.root / JSONL}: {n} damaged line{'s' * (n > 1)} skipped (kept in the file as they are)"
 
     def load_crop(self, record: FaceRecord) -> np.ndarray:
         """The stored aligned crop of ``record`` as RGB uint8."""
@@ -182,16 +222,19 @@ class FaceSet:
         return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
     def rewrite_records(self, records: list[FaceRecord]) -> None:
-        """Replace ``faces.jsonl`` atomically with ``records`` in this order."""
-        atomic_write_text(self.root / JSONL, "".join(r.to_json() + "\n" for r in records))
+        """Replace ``faces.jsonl`` atomically with ``records`` in this order, followed by the
+        damaged lines the last :meth:`records` skipped, unchanged (nothing a user had is lost)."""
+        lines = [r.to_json() for r in records] + list(getattr(self, "damaged", ()))
+        atomic_write_text(self.root / JSONL, "".join(line + "\n" for line in lines))
 
 
 class FaceWriter:
     """Saves crops and records on a background thread (PNG encoding releases the GIL).
 
-    ``put`` queues a face; an I/O error (a full disk, say) stops the writer and is raised as
-    TwofaceError by the next ``put`` or by ``close``. Everything queued before ``close`` is on
-    disk when it returns.
+    ``put`` queues a face; an error while saving (a full disk, say, or any other) stops the
+    writing and is raised as TwofaceError by the next ``put`` or by ``close``; the thread keeps
+    draining the queue, so neither ever blocks on a dead writer. Everything queued before
+    ``close`` is on disk when it returns (up to the first error).
     """
 
     def __init__(self, faceset: FaceSet, max_queue: int = 64) -> None:
@@ -210,6 +253,8 @@ class FaceWriter:
                     self._save(*item)
                 except OSError as exc:
                     self._error = TwofaceError(self.faceset.root, f"cannot save faces: {exc.strerror or exc}")
+                except Exception as exc:  # any other failure: reported the same way, never fatal
+                    self._error = TwofaceError(self.faceset.root, f"cannot save faces: {exc!r}")
 
     def _save(self, record: FaceRecord, crop: np.ndarray) -> None:
         ok, png = cv2.imencode(

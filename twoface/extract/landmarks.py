@@ -14,20 +14,11 @@ import numpy as np
 
 from twoface.extract.dlib_models import shape_predictor
 from twoface.geometry import transform_points
+from twoface.landmark_parts import POINTS
 from twoface.types import Box
 
 WORK_SIDE = 320  # face box side, in px, at which the predictor runs
 PAD = 0.25  # fraction of the box side kept around the box in the resampled region
-
-# iBUG 68 index of each point's mirror image (left <-> right), for flips and symmetry.
-MIRROR_68 = np.array(
-    list(range(16, -1, -1))  # jaw
-    + list(range(26, 16, -1))  # brows
-    + [27, 28, 29, 30, 35, 34, 33, 32, 31]  # nose
-    + [45, 44, 43, 42, 47, 46, 39, 38, 37, 36, 41, 40]  # eyes
-    + [54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55]  # outer mouth
-    + [64, 63, 62, 61, 60, 67, 66, 65]  # inner mouth
-)
 
 
 def landmarks68(image: np.ndarray, box: Box) -> np.ndarray:
@@ -60,17 +51,11 @@ def box_from_landmarks(landmarks: np.ndarray) -> Box:
     return (float(x0), float(y0), float(x1), float(y1))
 
 
-def mirror_landmarks(landmarks: np.ndarray, width: float) -> np.ndarray:
-    """Landmarks of the horizontally flipped image of ``width`` px, relabelled left <-> right."""
-    flipped = landmarks.copy()
-    flipped[:, 0] = width - flipped[:, 0]
-    return flipped[MIRROR_68]
-
-
 def yaw_degrees(landmarks: np.ndarray) -> float:
     """Rough head yaw from the 2-D landmarks: the nose tip's offset from the midpoint of the
     outer eye corners relative to the eye span, as an angle. Positive: turned to image right."""
-    left, right, nose = landmarks[36], landmarks[45], landmarks[30]
+    left, right = landmarks[POINTS["right_eye_outer"]], landmarks[POINTS["left_eye_outer"]]
+    nose = landmarks[POINTS["nose_tip"]]
     span = np.linalg.norm(right - left)
     if span == 0:
         return 0.0

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from twoface.config import ExtractConfig
+from twoface.config import DetectConfig, ExtractConfig
 from twoface.errors import TwofaceError
 from twoface.extract.align import STORE_SPEC, align, blur_score, native_size, warp_crop
 from twoface.extract.detect import Detector, make_detector
@@ -93,12 +93,14 @@ def extract(
     files, errors = expand_inputs(inputs)
     for err in errors:
         _problem(summary, report, str(err))
-    base = make_detector(cfg.detector, cfg.upsample)
+    base = make_detector(cfg.detect.detector, cfg.detect.upsample)
     keep = load_references([Path(p) for p in cfg.keep], base) if cfg.keep else None
     drop = load_references([Path(p) for p in cfg.drop], base) if cfg.drop else None
     faceset = FaceSet.create(out, CropSpec(cfg.crop_size, STORE_SPEC.margin))
     ctx = _Context(cfg, faceset.crop_spec, keep, drop, report)
     done = {r.key for r in faceset.records()}
+    if note := faceset.damaged_note():
+        report(note)
     writer = FaceWriter(faceset)
     try:
         for path in files:
@@ -138,15 +140,21 @@ def _extract_source(path, faceset, writer, done, base, ctx, summary) -> None:
         ctx.report(f"{path}: no face found")
 
 
+def make_tracker(base: Detector, cfg: DetectConfig, is_video: bool) -> Tracker:
+    """A tracker for one source with detector ``base``: video frames are detected every
+    ``detect_every`` frames on a copy shrunk to ``detect_size`` and their landmarks smoothed;
+    a photo is detected on its own, on a copy of at most ``image_detect_size``, unsmoothed."""
+    size = cfg.detect_size if is_video else cfg.image_detect_size
+    return Tracker(
+        scaled_detector(base, size, cfg.min_size),
+        detect_every=cfg.detect_every if is_video else 1,
+        smoothing=cfg.smoothing if is_video else None,
+    )
+
+
 def _run_source(path: Path, source: str, writer, done, base, ctx: _Context, summary) -> int:
     is_video = media_kind(path) == "video"
-    side = ctx.cfg.detect_side_video if is_video else ctx.cfg.detect_side_image
-    detect = scaled_detector(base, side, ctx.cfg.min_size)
-    tracker = Tracker(
-        detect,
-        detect_every=ctx.cfg.detect_every if is_video else 1,
-        smoothing=ctx.cfg.smoothing if is_video else None,
-    )
+    tracker = make_tracker(base, ctx.cfg.detect, is_video)
     embeddings: dict[int, tuple[int, np.ndarray]] = {}
     tag = source_tag(source)
     found = 0
@@ -157,7 +165,7 @@ def _run_source(path: Path, source: str, writer, done, base, ctx: _Context, summ
             bar.update(1)
             summary.frames_read += 1
             if not is_video:
-                _note_size(path, frame, side, ctx.report)
+                _note_size(path, frame, ctx.cfg.detect.image_detect_size, ctx.report)
             if (source, frame.index) in done:
                 continue
             faces = tracker.update(frame)
@@ -196,7 +204,7 @@ def _embedding_for(frame: Frame, face: TrackedFace, embeddings: dict, every: int
 def _save_face(
     frame, face: TrackedFace, n: int, source, tag, embeddings, writer, ctx: _Context, summary
 ) -> int:
-    embedding = _embedding_for(frame, face, embeddings, ctx.cfg.embed_every)
+    embedding = _embedding_for(frame, face, embeddings, ctx.cfg.detect.embed_every)
     if not keep_face(embedding, ctx.keep, ctx.drop, ctx.cfg.threshold):
         summary.faces_filtered += 1
         return 0

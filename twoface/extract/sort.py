@@ -105,11 +105,13 @@ def write_subset(faceset: FaceSet, records: list[FaceRecord], out: Path) -> Face
     return new
 
 
-def sort_identity(root: Path, out: Path, threshold: float = SAME_PERSON) -> list[tuple[Path, int]]:
+def sort_identity(
+    root: Path, out: Path, threshold: float = SAME_PERSON, report=print
+) -> list[tuple[Path, int]]:
     """Cluster a face set by person and write ``out/person_1`` (the largest), ``person_2``...
     Returns each new folder with its face count."""
     faceset = FaceSet.open(root)
-    records = faceset.records()
+    records = _readable(faceset, report)
     if not records:
         raise TwofaceError(root, "face set is empty")
     labels = cluster(np.stack([r.embedding_array() for r in records]), threshold)
@@ -120,11 +122,20 @@ def sort_identity(root: Path, out: Path, threshold: float = SAME_PERSON) -> list
     return made
 
 
-def sort_by(root: Path, by: str, drop_worst: str | None = None, out: Path | None = None) -> tuple[int, int]:
-    """Order a face set by ``by`` (a RANKERS key) and drop its worst faces. Returns
-    ``(kept, dropped)``."""
-    faceset = FaceSet.open(root)
+def _readable(faceset: FaceSet, report) -> list[FaceRecord]:
     records = faceset.records()
+    if note := faceset.damaged_note():
+        report(note)
+    return records
+
+
+def sort_by(
+    root: Path, by: str, drop_worst: str | None = None, out: Path | None = None, report=print
+) -> tuple[int, int]:
+    """Order a face set by ``by`` (a RANKERS key) and drop its worst faces. Returns
+    ``(kept, dropped)``. Damaged lines of ``faces.jsonl`` are said and kept at its end."""
+    faceset = FaceSet.open(root)
+    records = _readable(faceset, report)
     if not records:
         raise TwofaceError(root, "face set is empty")
     order, score = RANKERS[by](faceset, records)

@@ -9,7 +9,7 @@ video container tag) or in the EXIF ImageDescription (JPEG, WebP), next to a pla
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import av
@@ -31,7 +31,7 @@ def provenance(method: str, model: str | None = None, source: str | None = None)
         "synthetic": True,
         "generator": f"twoface {__version__}",
         "method": method,
-        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     if model:
         record["model"] = model

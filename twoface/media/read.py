@@ -38,7 +38,6 @@ class VideoInfo:
     fps: float
     frames: int
     duration: float
-    has_audio: bool
 
 
 def media_kind(path: Path) -> str:
@@ -100,7 +99,6 @@ def video_info(path: str | Path) -> VideoInfo:
             fps=fps,
             frames=int(frames),
             duration=duration,
-            has_audio=bool(container.streams.audio),
         )
 
 
@@ -162,7 +160,7 @@ def _video_frames(path: Path, every: int, warn: Warn) -> Iterator[Frame]:
         stream.thread_type = "AUTO"
         index = 0
         bad_packets = 0
-        for packet in container.demux(stream):
+        for packet in _packets(container, stream, path, warn):
             try:
                 decoded = packet.decode()
             except av.error.FFmpegError as exc:
@@ -178,6 +176,21 @@ def _video_frames(path: Path, every: int, warn: Warn) -> Iterator[Frame]:
             raise TwofaceError(path, "no decodable video frames")
         if bad_packets > 1:
             warn(f"{path}: skipped {bad_packets} undecodable packets in all")
+
+
+def _packets(container, stream, path: Path, warn: Warn):
+    """The stream's packets; a container too damaged to read on ends the stream with a warning
+    (what was decoded so far stands)."""
+    packets = container.demux(stream)
+    while True:
+        try:
+            packet = next(packets)
+        except StopIteration:
+            return
+        except av.error.FFmpegError as exc:
+            warn(f"{path}: the file cannot be read past this point ({_reason(exc)})")
+            return
+        yield packet
 
 
 def _packet_time(packet) -> str:

@@ -36,6 +36,27 @@ _AUDIO_COPY = {
 _AUDIO_DEFAULT = {".webm": "libopus", ".avi": "libmp3lame"}
 _VIDEO_DEFAULT = {".webm": "libvpx-vp9", ".avi": "mpeg4"}
 AUDIO_LEAD = 0.5  # seconds of audio muxed ahead of the video written so far
+IMAGE_OUT = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff")  # BMP cannot carry the record
+VIDEO_OUT = (".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".gif")
+FRAME_PATTERN = "%"  # an output name with a printf pattern (frames/%06d.png) means image frames
+
+
+def check_output(path: Path, kind: str) -> None:
+    """Raise TwofaceError unless ``path`` names an output twoface can write for an input of
+    ``kind`` ("image" or "video"): an image suffix for an image; a video suffix, or a frames
+    pattern with an image suffix, for a video."""
+    suffix = path.suffix.lower()
+    if suffix == ".bmp":
+        raise TwofaceError(path, "BMP cannot carry the provenance record; use .png")
+    if kind == "video" and FRAME_PATTERN in path.name:
+        allowed, what = IMAGE_OUT, "a frames pattern"
+    elif kind == "video":
+        allowed, what = VIDEO_OUT, "a video"
+    else:
+        allowed, what = IMAGE_OUT, "an image"
+    if suffix not in allowed:
+        named = f"suffix {suffix!r}" if suffix else "no suffix"
+        raise TwofaceError(path, f"{named} for {what} output; use one of {' '.join(allowed)}")
 
 
 def partial_path(path: Path) -> Path:
@@ -62,6 +83,9 @@ def write_image(path: str | Path, image: np.ndarray, record: dict) -> None:
     except (OSError, ValueError) as exc:
         tmp.unlink(missing_ok=True)
         raise _fail(path, exc) from None
+    except BaseException:  # Ctrl-C mid-write: no half file under either name
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 class GifWriter:
@@ -124,7 +148,10 @@ class VideoWriter:
         self.path, self.tmp = path, partial_path(path)
         self.report = report
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.src = av.open(str(source)) if source is not None else None
+        try:
+            self.src = av.open(str(source)) if source is not None else None
+        except (av.error.FFmpegError, OSError) as exc:
+            raise TwofaceError(source, f"not a readable video ({exc})") from None
         self.codec, self.crf, self.preset = codec, crf, preset
         src_video = self.src.streams.video[0] if self.src else None
         self.rate = (src_video.average_rate if src_video else None) or rate
@@ -135,11 +162,11 @@ class VideoWriter:
         self.out = av.open(str(self.tmp), "w", options=options)
         try:
             self._copy_metadata(record)
-            self.audio_in = self.src.streams.audio[0] if self.src and self.src.streams.audio else None
-            self.audio_out, self.resampler = self._audio_stream()
         except (av.error.FFmpegError, ValueError) as exc:
             self.abort()
             raise TwofaceError(path, f"cannot write this format ({exc})") from None
+        self.audio_in = self.src.streams.audio[0] if self.src and self.src.streams.audio else None
+        self.audio_out = self.resampler = None  # added after the video stream: video comes first
         self.audio_packets = self.src.demux(self.audio_in) if self.audio_in else iter(())
         self.audio_done = self.audio_in is None
         self.frames = 0
@@ -187,6 +214,7 @@ class VideoWriter:
         if self.video is None:  # sized by the first frame: rotation was applied when decoding
             try:
                 self.video = self._video_stream(image.shape[1], image.shape[0])
+                self.audio_out, self.resampler = self._audio_stream()  # stream 1, after the video
             except (av.error.FFmpegError, ValueError) as exc:
                 self.abort()
                 raise TwofaceError(

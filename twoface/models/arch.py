@@ -23,6 +23,19 @@ class ArchConfig:
     up_filters: tuple[int, ...] = ()
     out_kernel: int = 5
 
+    def __post_init__(self) -> None:
+        """ValueError for shapes no model of this family has (a damaged model.json must not
+        allocate a huge network or fail deep inside torch)."""
+        filters = (*self.enc_filters, *self.dec_filters, *self.up_filters, self.enc_out, self.latent)
+        if not all(isinstance(f, int) and not isinstance(f, bool) for f in (*filters, self.size)):
+            raise ValueError("sizes and filter counts must be whole numbers")
+        if self.size not in (32, 64, 128, 256) or self.out_size > 1024:
+            raise ValueError(f"input size {self.size} (32, 64, 128 or 256; output up to 1024)")
+        if not (self.enc_filters and self.dec_filters) or not all(1 <= f <= 4096 for f in filters[:-1]):
+            raise ValueError("filter counts must be 1..4096")
+        if not 0 <= self.latent <= 8192 or self.out_kernel not in (1, 3, 5, 7):
+            raise ValueError("latent must be 0..8192 and out_kernel 1, 3, 5 or 7")
+
     @property
     def out_size(self) -> int:
         return self.size * 2 ** len(self.up_filters)
@@ -34,11 +47,11 @@ class ArchConfig:
     def from_json(data: dict) -> ArchConfig:
         return ArchConfig(
             size=int(data["size"]),
-            enc_filters=tuple(data["enc_filters"]),
+            enc_filters=tuple(int(f) for f in data["enc_filters"]),
             latent=int(data["latent"]),
             enc_out=int(data["enc_out"]),
-            dec_filters=tuple(data["dec_filters"]),
+            dec_filters=tuple(int(f) for f in data["dec_filters"]),
             mask=bool(data.get("mask", False)),
-            up_filters=tuple(data.get("up_filters", ())),
+            up_filters=tuple(int(f) for f in data.get("up_filters", ())),
             out_kernel=int(data.get("out_kernel", 5)),
         )

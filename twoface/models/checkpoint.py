@@ -1,4 +1,5 @@
-"""The Model folder (DESIGN.md): ``model.safetensors`` + ``model.json`` + ``optimizer.pt`` +
+"""The Model folder (DESIGN.md, "Data that flows", Model): ``model.safetensors`` +
+``model.json`` + ``optimizer.pt`` +
 ``loss.csv`` (and ``ema.safetensors``, the weights' moving average, when training keeps one),
 saved atomically with the previous good save kept in ``backups/``.
 
@@ -28,6 +29,8 @@ FORMAT_VERSION = 1
 FILES = ("model.safetensors", "optimizer.pt", "loss.csv", "model.json")
 EMA_FILE = "ema.safetensors"  # optional; model.json's "ema_updates" says it belongs to the save
 REFINER_FILE = "refiner.safetensors"  # optional; model.json's "refiner" gives its shape
+CRITIC_FILE = "discriminator.safetensors"  # optional; model.json's "discriminator": true
+EXTRA_FILES = (EMA_FILE, REFINER_FILE, CRITIC_FILE)
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class Checkpoint:
     loss_csv: str
     ema_state: dict | None = None  # the averaged weights, when saved and readable
     refiner: Refiner | None = None  # B's refiner (twoface.models.refiner), when saved and readable
+    discriminator: dict | None = None  # B's patch discriminator's weights (twoface.train.gan)
 
 
 def _write(path: Path, write) -> None:
@@ -62,10 +66,13 @@ def save(
     loss_csv: str,
     ema: AutoEncoder | None = None,
     refiner: Refiner | None = None,
+    discriminator: torch.nn.Module | None = None,
 ) -> None:
     """Save atomically; the files of the last good save move to ``backups/`` first. ``ema``:
     the averaged model, saved as ``ema.safetensors`` (``meta`` should say ``ema_updates``);
-    ``refiner``: B's refiner, ``refiner.safetensors`` (``meta["refiner"]`` its config)."""
+    ``refiner``: B's refiner, ``refiner.safetensors`` (``meta["refiner"]`` its config);
+    ``discriminator``: the GAN's critic, ``discriminator.safetensors`` (``meta["discriminator"]``
+    true; its own Adam state is not kept: a resume warms it up again)."""
     folder.mkdir(parents=True, exist_ok=True)
     staged = folder / ".staging"
     staged.mkdir(exist_ok=True)
@@ -74,7 +81,7 @@ def save(
     _write(staged / FILES[1], lambda p: torch.save(optimizer_state, p))
     _write(staged / FILES[2], lambda p: p.write_text(loss_csv))
     names = list(FILES)
-    for name, extra in ((EMA_FILE, ema), (REFINER_FILE, refiner)):
+    for name, extra in ((EMA_FILE, ema), (REFINER_FILE, refiner), (CRITIC_FILE, discriminator)):
         if extra is not None:
             _write(staged / name, lambda p, m=extra: save_file(_weights(m), str(p), metadata=step))
             names.insert(3, name)
@@ -82,7 +89,7 @@ def save(
     if (folder / FILES[3]).exists():
         backups = folder / "backups"
         backups.mkdir(exist_ok=True)
-        for name in (*FILES, EMA_FILE, REFINER_FILE):
+        for name in (*FILES, *EXTRA_FILES):
             if (folder / name).exists():
                 shutil.copy2(folder / name, backups / (name + ".tmp"))
                 os.replace(backups / (name + ".tmp"), backups / name)
@@ -99,9 +106,41 @@ def read_meta(folder: Path) -> dict:
         meta = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise TwofaceError(path, f"unreadable model description ({exc})") from None
-    if meta.get("format_version") != FORMAT_VERSION or "config" not in meta:
+    if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION or "config" not in meta:
         raise TwofaceError(path, "not a twoface model description of a known format")
+    problem = _meta_problem(meta)
+    if problem:
+        raise TwofaceError(path, f"damaged model description: {problem}")
     return meta
+
+
+def _meta_problem(meta: dict) -> str | None:
+    """What is wrong with the shape of a ``model.json`` (None when nothing is): the fields
+    convert and train read, with their types and ranges."""
+    from twoface.facetypes import FACE_TYPES
+    from twoface.types import CropSpec
+
+    config = meta["config"]
+    if not isinstance(config, dict) or not isinstance(config.get("arch"), dict):
+        return "config.arch must be an object"
+    try:
+        arch = ArchConfig.from_json(config["arch"])
+        spec = CropSpec.from_json(meta["crop"])
+    except (KeyError, TypeError, ValueError) as exc:
+        return f"architecture or crop unreadable ({type(exc).__name__}: {exc})"
+    sizes = [meta.get(k, arch.size) for k in ("input_size", "output_size")]
+    if not all(isinstance(v, int) and not isinstance(v, bool) and 8 <= v <= 4096 for v in sizes):
+        return "input_size and output_size must be whole numbers of pixels"
+    if not (8 <= spec.size <= 4096 and 0 <= spec.margin < 1):
+        return "crop size or margin out of range"
+    step = meta.get("step")
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        return "step must be a whole number >= 0"
+    if not isinstance(meta.get("face_type", "face"), str) or meta.get("face_type", "face") not in FACE_TYPES:
+        return f"unknown face type {meta.get('face_type')!r}"
+    if not isinstance(config.get("lr", 1e-4), int | float) or not isinstance(config.get("batch", 8), int):
+        return "config.lr and config.batch must be numbers"
+    return None
 
 
 def _load_from(folder: Path, device: str) -> Checkpoint:
@@ -150,6 +189,15 @@ def load(folder: str | Path, device: str = "cpu", report=print) -> Checkpoint:
             ck = replace(ck, refiner=refiner.to(device))
         except TwofaceError as exc:
             report(f"{exc}; swapping without the refiner")
+    if ck.meta.get("discriminator"):
+        from twoface.models.discriminator import PatchDiscriminator
+
+        try:
+            ck = replace(
+                ck, discriminator=_load_extra(folder / CRITIC_FILE, ck, "discriminator", PatchDiscriminator())
+            )
+        except TwofaceError as exc:
+            report(f"{exc}; a resumed run trains a new one")
     return ck
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from twoface.extract.align import antialias_sigma
 from twoface.extract.faceset import FaceSet
 from twoface.geometry import compose_affine, scale_of, subcrop_matrix, transform_points
+from twoface.landmark_parts import LANDMARKS_68
 from twoface.masks import FOREHEAD, lift_brows
 from twoface.types import CropSpec
 
@@ -49,7 +50,8 @@ def face_mask(landmarks: np.ndarray, size: int, forehead: float = FOREHEAD) -> n
     weights = np.full((size, size), 0.1, np.float32)
     face = lift_brows(landmarks, forehead)
     cv2.fillConvexPoly(weights, cv2.convexHull(np.round(face).astype(np.int32)), 1.0)
-    for region, value in ((slice(48, 60), 2.0), (slice(36, 42), 3.0), (slice(42, 48), 3.0)):
+    for part, value in (("outer_mouth", 2.0), ("right_eye", 3.0), ("left_eye", 3.0)):
+        region = LANDMARKS_68[part]
         hull = cv2.convexHull(np.round(landmarks[region]).astype(np.int32))
         cv2.fillConvexPoly(weights, hull, value)
     return weights
