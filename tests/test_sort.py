@@ -1,8 +1,9 @@
+import numpy as np
 import pytest
 
 from twoface.cli import main
 from twoface.extract.faceset import FaceSet
-from twoface.extract.sort import parse_drop, sort_by
+from twoface.extract.sort import RANKERS, parse_drop, sort_by
 
 
 @pytest.fixture()
@@ -60,3 +61,24 @@ def test_identity_sort_needs_an_output(small_set, capsys):
     assert "needs -o" in capsys.readouterr().err
     assert (small_set / "faces.jsonl").read_bytes() == before  # refused: nothing moved or rewritten
     assert sorted(p.name for p in small_set.rglob("*")) == files
+
+
+@pytest.mark.parametrize("name", sorted(RANKERS))
+def test_every_ranker_gives_a_full_order_and_a_score_per_face(small_set, name):
+    """The contract of a RANKERS entry: every face once in the order, one score each (lower
+    is worse, finite except a chain's first face), and the same answer twice."""
+    faceset = FaceSet.open(small_set)
+    records = faceset.records()
+    order, score = RANKERS[name](faceset, records)
+    assert sorted(int(i) for i in order) == list(range(len(records)))
+    assert len(score) == len(records) and np.isfinite(np.asarray(score)[1:]).all()
+    again, score2 = RANKERS[name](faceset, records)
+    assert [int(i) for i in again] == [int(i) for i in order] and np.array_equal(score, score2)
+
+
+def test_the_cli_offers_every_ranker():
+    from twoface.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command").choices["sort"]
+    by = next(a for a in sub._actions if a.dest == "by")
+    assert list(by.choices) == ["identity", *RANKERS]

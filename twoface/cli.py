@@ -197,7 +197,9 @@ def run_extract(args) -> int:
 def add_sort(sub) -> None:
     p = sub.add_parser("sort", help="sort a face set by identity, blur, pose or similarity")
     p.add_argument("faceset", type=Path)
-    p.add_argument("--by", required=True, choices=["identity", "blur", "pose", "similarity"])
+    from twoface.extract.sort import RANKERS
+
+    p.add_argument("--by", required=True, choices=["identity", *RANKERS])
     p.add_argument("-o", "--output", type=Path, help="write here instead of sorting in place")
     p.add_argument("--drop-worst", help="drop the N worst faces ('10'), or a percentage ('10%%')")
     p.add_argument("--threshold", type=float, default=0.6, help="identity distance (by identity)")
