@@ -61,10 +61,13 @@ class FaceData:
     """All faces of one face set, for a model with input ``spec`` and output side ``out_size``
     (same framing). ``images``: the stored crops, prefiltered; ``out_from_store``: each one's
     2x3 matrix to the output crop; ``landmarks``: each face's ``(68, 2)`` in output-crop px.
-    ``store_scale``: the median frame-to-store scale (< 1: the store shrank the faces)."""
+    ``store_scale``: the median frame-to-store scale (< 1: the store shrank the faces).
+    ``records``: the face set's records when the caller has read them already."""
 
-    def __init__(self, faceset: FaceSet, spec: CropSpec, out_size: int | None = None, forehead=FOREHEAD):
-        records = faceset.records()
+    def __init__(
+        self, faceset: FaceSet, spec: CropSpec, out_size: int | None = None, forehead=FOREHEAD, records=None
+    ):
+        records = faceset.records() if records is None else records
         self.spec = spec
         self.out = CropSpec(out_size or spec.size, spec.margin)
         self.forehead = forehead

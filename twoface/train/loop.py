@@ -72,7 +72,7 @@ def _load_faces(path: str, meta: dict, report) -> FaceData:
         report(f"{path}: only {len(records)} faces; {MIN_FACES} or more train much better")
     spec = CropSpec.from_json(meta["crop"])
     forehead = FACE_TYPES[meta.get("face_type", DEFAULT_FACE_TYPE)].forehead
-    data = FaceData(faceset, spec, output_size(meta), forehead)
+    data = FaceData(faceset, spec, output_size(meta), forehead, records)  # the set read once
     if any(not r.crop_size for r in records) and data.store_scale < 0.9:
         report(
             f"{path}: made before face sets kept each face at its own resolution: its "
