@@ -12,13 +12,14 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH)"
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[ui,dev]'
 	touch $@
 
 demo: $(VENV)/.installed
 	$(BIN)/python -m twoface.demo
 
 test: $(VENV)/.installed
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || echo "make test: no chromium/chromedriver here, so the web UI's browser tests are skipped (apt-get install chromium chromium-driver)"
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -525,6 +525,36 @@ def run_inspect(args) -> int:
     return 0 if missing == 0 else 3
 
 
+def add_ui(sub) -> None:
+    from twoface.ui.server import DEFAULT_WORKSPACE, UiConfig
+
+    p = sub.add_parser("ui", help="the web UI: every stage in a browser (Gradio)")
+    p.add_argument("--workspace", default=DEFAULT_WORKSPACE, help="folder for face sets, models, results")
+    p.add_argument("--host", default=_default(UiConfig, "host"), help="address to bind (default local only)")
+    p.add_argument("--port", type=int, default=_default(UiConfig, "port"))
+    p.add_argument("--auth", help="USER:PASSWORD; required with a --host other than this machine")
+    p.add_argument(
+        "--max-upload-mb", type=int, default=_default(UiConfig, "max_upload_mb"), help="largest upload"
+    )
+    p.add_argument("--open-browser", action="store_true", help="open the page in a browser")
+    p.set_defaults(func=run_ui)
+
+
+def ui_config(args):
+    from twoface.ui.server import UiConfig
+
+    return _build(UiConfig, args)
+
+
+def run_ui(args) -> int:
+    from twoface.ui.server import launch
+
+    cfg = ui_config(args)
+    _report(f"ui: workspace {Path(cfg.workspace).expanduser()}; http://{cfg.host}:{cfg.port}/")
+    launch(cfg, block=True, report=_report)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="twoface", description="Consent-based face swapping. Every output is labelled synthetic."
@@ -540,6 +570,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_live(sub)
     add_evaluate(sub)
     add_inspect(sub)
+    add_ui(sub)
     return parser
 
 

@@ -240,15 +240,16 @@ def _window_available() -> bool:
     return True
 
 
-def _overlay(image: np.ndarray, fps: float, latency_ms: float) -> np.ndarray:
+def overlay(image: np.ndarray, fps: float, latency_ms: float | None) -> np.ndarray:
+    """A copy of RGB ``image`` with the frame rate (and latency, when known) drawn top left."""
     out = image.copy()
-    text = f"{fps:4.1f} fps  {latency_ms:3.0f} ms"
+    text = f"{fps:4.1f} fps" + (f"  {latency_ms:3.0f} ms" if latency_ms is not None else "")
     cv2.putText(out, text, (8, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 3, cv2.LINE_AA)
     cv2.putText(out, text, (8, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 0), 1, cv2.LINE_AA)
     return out
 
 
-def _swapper(cfg: LiveConfig, report: Report):
+def swapper_for(cfg: LiveConfig, report: Report):
     """The face swapper and its provenance record: one-shot photo or trained model."""
     if cfg.face is not None:
         from twoface.oneshot import OneShotSwapper, load_source_face
@@ -314,7 +315,7 @@ def live(cfg: LiveConfig, report: Report = print) -> LiveStats:
     """Run until the source ends, ``cfg.seconds`` pass, the window is closed or Ctrl-C. The
     sinks are made before the camera is opened, and everything opened is closed (camera,
     threads joined, stream, recording) however the session ends."""
-    swapper, record = _swapper(cfg, report)
+    swapper, record = swapper_for(cfg, report)
     if cfg.source:
         video_info(cfg.source)  # a missing or broken file fails here, with its name
     sinks = _Sinks(cfg, record, report)  # a sink that cannot be made leaves nothing open
@@ -362,7 +363,7 @@ def _show_loop(cfg: LiveConfig, swapper, tracked: _Latest, sinks: _Sinks, start:
         shown_at.append(now)
         latencies.append((now - captured) * 1000)
         fps = (len(shown_at) - 1) / (shown_at[-1] - shown_at[0]) if len(shown_at) > 1 else 0.0
-        if not sinks.show(swapped, label(_overlay(swapped, fps, latencies[-1])), now - start):
+        if not sinks.show(swapped, label(overlay(swapped, fps, latencies[-1])), now - start):
             return
         if cfg.seconds is not None and now - start >= cfg.seconds:
             return

@@ -160,3 +160,13 @@ def _drop_in_place(faceset: FaceSet, kept: list[FaceRecord], dropped: list[FaceR
             if src.exists():
                 os.replace(src, bin_dir / r.file)
     faceset.rewrite_records(kept)
+
+
+def drop_faces(root: Path, files: set[str]) -> int:
+    """Move the faces whose crop file is in ``files`` to ``dropped/`` (records appended to
+    ``dropped.jsonl``; nothing is deleted). Returns how many were dropped."""
+    faceset = FaceSet.open(root)
+    records = _readable(faceset, lambda _line: None)
+    dropped = [r for r in records if r.file in files]
+    _drop_in_place(faceset, [r for r in records if r.file not in files], dropped)
+    return len(dropped)

@@ -1,0 +1,108 @@
+"""What the UI serves and reads is confined to its workspace (and Gradio's upload cache); other
+addresses need a password; uploads have a size limit."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("gradio", reason="the web UI needs gradio (pip install -e '.[ui]')")
+from gradio_client import handle_file
+from gradio_client.exceptions import AppError
+from ui_helpers import serve
+
+from twoface.errors import ConfigError, TwofaceError
+from twoface.ui.server import UiConfig
+from twoface.ui.workspace import Workspace
+
+
+def _get(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as r:
+            return r.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_workspace_confines_paths(tmp_path):
+    ws = Workspace.open(tmp_path / "ws")
+    outside = tmp_path / "secret.txt"
+    outside.write_text("secret")
+    (ws.root / "outputs" / "link.txt").symlink_to(outside)
+    for path in ("/etc/passwd", "../secret.txt", "outputs/../../secret.txt", "outputs/link.txt"):
+        with pytest.raises(TwofaceError, match="outside the workspace"):
+            ws.confine(path)
+    assert ws.confine("outputs") == ws.root / "outputs"
+    with pytest.raises(TwofaceError, match="not a usable model name"):
+        ws.model("../../etc")
+
+
+def test_server_serves_the_workspace_only(ui_server, client, tmp_path):
+    url, ws = ui_server
+    outside = tmp_path / "secret.txt"
+    outside.write_text("secret")
+    link = ws.root / "outputs" / "escape.txt"
+    link.symlink_to(outside)
+    inside = ws.root / "outputs" / "mine.txt"
+    inside.write_text("mine")
+    try:
+        assert _get(f"{url}gradio_api/file={inside}") == 200
+        for path in ("/etc/passwd", str(outside), f"{ws.root}/../{outside.name}", str(link)):
+            assert _get(f"{url}gradio_api/file={path}") in (403, 404), path
+        with pytest.raises(AppError, match="outside the workspace"):  # a picked input naming a path
+            client.predict(
+                "m",
+                None,
+                "../../../../etc/passwd",
+                0,
+                "reinhard",
+                "auto",
+                "feather",
+                "a2b",
+                None,
+                api_name="/preview",
+            )
+    finally:
+        link.unlink()
+        inside.unlink()
+
+
+def test_other_hosts_need_a_password(tmp_path):
+    with pytest.raises(ConfigError, match="--auth"):
+        UiConfig(workspace=str(tmp_path), host="0.0.0.0")
+    with pytest.raises(ConfigError, match="USER:PASSWORD"):
+        UiConfig(workspace=str(tmp_path), host="0.0.0.0", auth="nopassword")
+    run = subprocess.run(
+        [sys.executable, "-m", "twoface", "ui", "--workspace", str(tmp_path), "--host", "0.0.0.0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(Path.cwd())},
+    )
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [
+        "twoface: --host 0.0.0.0 opens the UI to other machines: give --auth USER:PASSWORD too"
+    ]
+
+
+def test_password_and_upload_limit_are_enforced(tmp_path, samples):
+    from gradio_client import Client
+
+    url, demo = serve(tmp_path / "ws", auth="ann:secret", max_upload_mb=1)
+    try:
+        assert _get(f"{url}config") == 401
+        client = Client(url, auth=("ann", "secret"), verbose=False, download_files=str(tmp_path / "dl"))
+        big = tmp_path / "big.jpg"
+        big.write_bytes(b"\xff\xd8" + os.urandom(2 * 1024 * 1024))
+        with pytest.raises(Exception, match=r"(?i)size"):
+            client.predict(
+                handle_file(samples / "identity/obama_1.jpg"), handle_file(big), "reinhard", api_name="/swap"
+            )
+    finally:
+        demo.close()
