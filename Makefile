@@ -12,7 +12,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH)"
-	$(BIN)/python -m pip install -q -e '.[ui,dev]'
+	$(BIN)/python -m pip install -q -e '.[ui,export,dev]'
 	touch $@
 
 demo: $(VENV)/.installed

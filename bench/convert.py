@@ -84,14 +84,17 @@ def make_model(folder: Path, name: str, faces: Path) -> Path:
     return folder
 
 
-def one_run(video: str, model: str) -> dict:
+def one_run(video: str, model: str, backend: str = "auto") -> dict:
     from twoface.config import ConvertConfig
     from twoface.convert.pipeline import convert
 
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         summary = convert(
-            [video], Path(tmp) / "out.mp4", ConvertConfig(model_dir=model, progress=False), lambda _m: None
+            [video],
+            Path(tmp) / "out.mp4",
+            ConvertConfig(model_dir=model, backend=backend, progress=False),
+            lambda _m: None,
         )
         seconds = time.perf_counter() - start
     return {
@@ -102,10 +105,10 @@ def one_run(video: str, model: str) -> dict:
     }
 
 
-def measure(video: Path, model: Path, runs: int) -> dict:
+def measure(video: Path, model: Path, runs: int, backend: str = "auto") -> dict:
     results = []
     for _ in range(runs):
-        cmd = [sys.executable, __file__, "--one", str(video), str(model)]
+        cmd = [sys.executable, __file__, "--one", str(video), str(model), backend]
         results.append(json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout))
     secs = [r["seconds"] for r in results]
     return {
@@ -122,7 +125,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--models", nargs="+", default=["lite128", "lite", "original"])
     parser.add_argument("--long-minutes", type=float, default=10.0)
-    parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--backends", nargs="+", default=["auto"], help="ConvertConfig.backend values, measured in turn"
+    )
+    parser.add_argument("--clips", nargs="+", default=["grid_s1", "720p"])
     parser.add_argument("--memory-only", action="store_true", help="only the short/long peak RSS")
     args = parser.parse_args()
     if args.one:
@@ -137,12 +144,13 @@ def main() -> None:
             [ROOT / "samples/grid/s2.mp4"], root / "faces", ExtractConfig(progress=False), lambda _m: None
         )
         models = {name: make_model(root / name, name, root / "faces") for name in args.models}
-        clips = {"grid_s1": S1, "720p": make_720p(root / "720p.mp4")}
+        clips = {"grid_s1": S1, **({"720p": make_720p(root / "720p.mp4")} if "720p" in args.clips else {})}
         result: dict = {"frames_per_s": {}}
         for clip, path in clips.items():
             for name, folder in models.items():
-                if not args.memory_only:
-                    result["frames_per_s"][f"{clip}/{name}"] = measure(path, folder, args.runs)
+                for backend in [] if args.memory_only else args.backends:
+                    key = f"{clip}/{name}" + (f"/{backend}" if len(args.backends) > 1 else "")
+                    result["frames_per_s"][key] = measure(path, folder, args.runs, backend)
         if args.long_minutes > 0:  # 0: speeds only
             long = make_long(root / "long.mp4", args.long_minutes)
             result["memory"] = {

@@ -5,7 +5,9 @@ padded to 640x480, re-timed to ``--source-fps`` (default 50, above the targets, 
 is not the limit). For the one-shot mode (``--face`` photo) and the default model's mode (a
 freshly initialised model: speed does not depend on training): frames shown per second and
 capture-to-display latency, median and 95th percentile, over ``--seconds`` (default 12).
-Targets on the 2-core CPU: 25 frames/s one-shot, 15 with a model, latency under 100 ms.
+``--backends torch auto`` times the model mode on each backend (the shown frames carry the
+invisible watermark, as they always do). Targets on the 2-core CPU: 25 frames/s one-shot,
+15 with a model, latency under 100 ms.
 Run: ``.venv/bin/python bench/live.py``.
 """
 
@@ -44,6 +46,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=12.0)
     parser.add_argument("--source-fps", type=int, default=50)
+    parser.add_argument("--backends", nargs="+", default=["auto"], help="LiveConfig.backend values")
     args = parser.parse_args()
     from twoface.config import ExtractConfig, LiveConfig, TrainConfig
     from twoface.extract.pipeline import extract
@@ -64,7 +67,12 @@ def main() -> None:
         )
         modes = {
             "one_shot": LiveConfig(face=str(ROOT / "samples/identity/biden_1.jpg")),
-            "lite128": LiveConfig(model_dir=str(root / "lite")),
+            **{
+                f"lite128/{b}" if len(args.backends) > 1 else "lite128": LiveConfig(
+                    model_dir=str(root / "lite"), backend=b
+                )
+                for b in args.backends
+            },
         }
         for name, cfg in modes.items():
             stats = live(

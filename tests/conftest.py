@@ -17,6 +17,21 @@ def quiet(upsample: int = 0, **kw) -> ExtractConfig:
     return ExtractConfig(detect=DetectConfig(upsample=upsample), progress=False, **kw)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_config_dir(tmp_path_factory):
+    """Outputs are signed (C2PA) with a local signer made on first use in the config folder:
+    the tests make theirs in a temporary one, never in the user's."""
+    import os
+
+    old = os.environ.get("TWOFACE_CONFIG_DIR")
+    os.environ["TWOFACE_CONFIG_DIR"] = str(tmp_path_factory.mktemp("config"))
+    yield
+    if old is None:
+        os.environ.pop("TWOFACE_CONFIG_DIR", None)
+    else:
+        os.environ["TWOFACE_CONFIG_DIR"] = old
+
+
 @pytest.fixture(scope="session")
 def samples() -> Path:
     return SAMPLES
@@ -100,3 +115,28 @@ def tiny_model(tmp_path_factory, grid_pair) -> Path:
     )
     train(cfg, report=lambda _m: None)
     return folder
+
+
+# --- the web UI (tests/ui) ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def ui_server(tmp_path_factory):
+    """(url, workspace root) of a page serving a fresh workspace for the whole session."""
+    pytest.importorskip("gradio", reason="the web UI needs gradio (pip install -e '.[ui]')")
+    from ui.ui_helpers import serve  # tests/ui (a folder of tests/, which is on the path)
+
+    from twoface.ui.workspace import Workspace
+
+    root = tmp_path_factory.mktemp("ui") / "workspace"
+    url, demo = serve(root)
+    yield url, Workspace.open(root)
+    demo.close()
+
+
+@pytest.fixture(scope="session")
+def client(ui_server, tmp_path_factory):
+    from gradio_client import Client
+
+    url, _ws = ui_server
+    return Client(url, verbose=False, download_files=str(tmp_path_factory.mktemp("downloads")))

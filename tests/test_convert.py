@@ -21,6 +21,7 @@ from twoface.extract.detect import make_detector
 from twoface.extract.landmarks import landmarks68
 from twoface.media.provenance import read_provenance
 from twoface.media.read import read_image
+from twoface.media.watermark import embed
 
 
 def decode(path: Path) -> tuple[list[np.ndarray], float, float, float | None]:
@@ -77,8 +78,8 @@ def test_video_keeps_frames_timing_audio_and_changes_only_the_face(s1_clip, tiny
         assert [s.type for s in c.streams] == ["video", "audio"]  # editors expect video first
     for i in (0, 25, 49):
         far, inner = far_and_inner(src[i].shape, face_box(src[i]))
-        diff = np.abs(src[i].astype(int) - dst[i]).mean(axis=2)
-        assert diff[far].mean() < 2.0  # codec noise only
+        diff = np.abs(embed(src[i]).astype(int) - dst[i]).mean(axis=2)
+        assert diff[far].mean() < 2.0  # away from the face: the invisible mark, then codec noise
         assert diff[inner].mean() > 8.0  # the face is new
     assert not list(tmp_path.glob(".*partial*"))
 
@@ -98,12 +99,12 @@ def test_image_output_carries_provenance_and_inspect_reads_it(samples, tiny_mode
         assert record["synthetic"] is True and record["model"].startswith("lite")
     out = read_image(tmp_path / "out.png")
     far, inner = far_and_inner(image.shape, face_box(image))
-    assert np.array_equal(out[far], image[far])  # lossless: untouched pixels are identical
+    assert np.array_equal(out[far], embed(image)[far])  # lossless: elsewhere only the invisible mark
     assert np.abs(out[inner].astype(int) - image[inner]).mean() > 8
     capsys.readouterr()
     assert main(["inspect", str(tmp_path / "out.png"), str(tmp_path / "out.jpg")]) == 0
     printed = capsys.readouterr().out
-    assert printed.count("SYNTHETIC") == 2 and "twoface" in printed
+    assert printed.count(": SYNTHETIC (") == 2 and "twoface" in printed  # the two records
     assert main(["inspect", str(frame)]) == 3  # no record: said, and a distinct exit code
 
 
@@ -115,7 +116,7 @@ def test_only_swaps_the_matching_person(samples, tiny_model, tmp_path):
         [group], out, cfg(tiny_model, only=(str(samples / "identity/obama_1.jpg"),)), report=lambda _m: None
     )
     assert summary.faces_swapped == 1 and summary.faces_skipped == 1
-    image, result = read_image(group), read_image(out)
+    image, result = embed(read_image(group)), read_image(out)  # the whole picture carries the mark
     dets = sorted(make_detector("hog", 0)(image), key=lambda d: d.box[0])
     changed = []
     for det in dets:
@@ -129,7 +130,7 @@ def test_input_without_faces_comes_out_unchanged_and_says_so(samples, tiny_model
     out = tmp_path / "new/folder/car.png"  # missing folders are created
     summary = convert([samples / "edge/no_face.jpg"], out, cfg(tiny_model), report=lines.append)
     assert summary.faces_swapped == 0 and summary.outputs == [str(out)]
-    assert np.array_equal(read_image(out), read_image(samples / "edge/no_face.jpg"))
+    assert np.array_equal(read_image(out), embed(read_image(samples / "edge/no_face.jpg")))  # + the mark
     assert any("no face swapped" in line for line in lines)
 
 

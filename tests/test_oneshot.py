@@ -16,6 +16,7 @@ from twoface.extract.landmarks import landmarks68
 from twoface.live import live
 from twoface.media.provenance import read_provenance
 from twoface.media.read import read_image
+from twoface.media.watermark import embed as mark
 from twoface.oneshot import swap_one_shot, triangulate
 
 
@@ -48,7 +49,7 @@ def test_one_shot_moves_identity_towards_the_face_and_leaves_the_rest(samples, t
     hull = np.zeros(before.shape[:2], np.uint8)
     cv2.fillConvexPoly(hull, cv2.convexHull(points.astype(np.int32)), 1)
     outside = cv2.dilate(hull, np.ones((9, 9), np.uint8)) == 0
-    assert np.array_equal(after[outside], before[outside])
+    assert np.array_equal(after[outside], mark(before)[outside])  # outside: only the invisible mark
     assert read_provenance(out)["method"] == "one-shot landmark warp"
 
 
@@ -87,7 +88,7 @@ def test_one_shot_video_keeps_frames_fps_and_audio(s1_clip, samples, tmp_path):
     assert len(dst) == len(src) and fps_out == fps_in and abs(dur_out - dur_in) <= 1 / fps_in
     assert audio_out is not None and abs(audio_out - audio_in) < 0.03
     far, inner = far_and_inner(src[20].shape, face_box(src[20]))
-    diff = np.abs(src[20].astype(int) - dst[20]).mean(axis=2)
+    diff = np.abs(mark(src[20]).astype(int) - dst[20]).mean(axis=2)
     assert diff[far].mean() < 2.0 and diff[inner].mean() > 5.0
 
 
@@ -195,3 +196,30 @@ def test_live_bad_sources(samples, tmp_path, capsys):
         main(["live", "-m", str(tmp_path), "--source", str(samples / "grid/s2.mp4"), "--window", "off"]) == 1
     )
     assert "not a twoface model" in capsys.readouterr().err
+
+
+def test_virtual_camera_without_a_backend_says_what_to_install(samples, s1_clip, capsys):
+    """CI has no v4l2loopback device (and may lack pyvirtualcam): one line naming what to install."""
+    from twoface.cli import main
+
+    argv = ["live", "--face", str(samples / "identity/biden_1.jpg"), "--source", str(s1_clip)]
+    code = main([*argv, "--virtual-camera", "--window", "off", "--seconds", "2"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1
+    assert len([ln for ln in err if ln.startswith("twoface: virtual camera:")]) == 1
+    assert "pip install 'twoface[virtualcam]'" in err[-1] and "v4l2loopback" in err[-1]
+
+
+def test_label_moves_but_stays(samples):
+    from twoface.media.provenance import LABEL_PLACES, label
+    from twoface.media.read import read_image
+
+    image = read_image(samples / "identity/biden_1.jpg")
+    changed = {}
+    for place in LABEL_PLACES:
+        diff = np.abs(label(image, where=place).astype(int) - image).sum(axis=2) > 0
+        ys, xs = np.nonzero(diff)
+        assert len(ys) > 100  # something is drawn wherever it goes
+        changed[place] = (ys.mean() < image.shape[0] / 2, xs.mean() < image.shape[1] / 2)
+    assert changed["top-left"] == (True, True) and changed["bottom-right"] == (False, False)
+    assert not changed["banner"][0]  # the banner sits at the bottom

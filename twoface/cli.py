@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from twoface import __version__
 from twoface.config import (
+    BACKENDS,
     DIRECTIONS,
     ConvertConfig,
     DetectConfig,
@@ -25,6 +26,7 @@ from twoface.config import (
 from twoface.convert.blend import BlendConfig
 from twoface.convert.colour import COLOURS
 from twoface.errors import ConfigError, TwofaceError
+from twoface.media.provenance import LABEL_PLACES
 from twoface.models.registry import DEFAULT_MODEL, MODELS
 
 LOSS_NAMES = ("ssim_l1", "l1", "mse")  # twoface.train.losses.LOSSES (no torch import here)
@@ -344,6 +346,12 @@ def add_convert(sub) -> None:
     _detect_args(p)
     _media_args(p)
     p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, mps")
+    p.add_argument(
+        "--backend",
+        default="auto",
+        choices=list(BACKENDS),
+        help="run the model with torch or onnxruntime (auto: onnxruntime for single faces on a CPU)",
+    )
     p.set_defaults(func=run_convert)
 
 
@@ -452,10 +460,27 @@ def add_live(sub) -> None:
         help="serve an MJPEG stream on 127.0.0.1 (default port 8765; automatic when no window)",
     )
     p.add_argument("--seconds", type=float, help="stop after this many seconds")
+    p.add_argument(
+        "--virtual-camera",
+        action="store_true",
+        help="also send the stream to a virtual camera for video calls",
+    )
+    p.add_argument(
+        "--label-at",
+        choices=list(LABEL_PLACES),
+        help="where the SYNTHETIC label goes (default: banner with --virtual-camera, else bottom-left); "
+        "it cannot be removed",
+    )
     _detect_args(p, _default(LiveConfig, "detect"))
     p.add_argument("--colour", default=_default(LiveConfig, "colour"), choices=list(COLOURS))
     p.add_argument("--mask", default=_default(LiveConfig, "mask"), help="with -m: as convert's --mask")
     p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, mps")
+    p.add_argument(
+        "--backend",
+        default="auto",
+        choices=list(BACKENDS),
+        help="run the model with torch or onnxruntime (auto: onnxruntime for single faces on a CPU)",
+    )
     p.set_defaults(func=run_live)
 
 
@@ -518,11 +543,44 @@ def run_inspect(args) -> int:
             raise TwofaceError(path, f"unreadable ({exc})") from None
         if record is None:
             print(f"{path}: no twoface provenance record")
-            missing += 1
-            continue
-        fields = ", ".join(f"{k}={v}" for k, v in sorted(record.items()) if k != "synthetic")
-        print(f"{path}: SYNTHETIC ({fields})")
+        else:
+            fields = ", ".join(f"{k}={v}" for k, v in sorted(record.items()) if k != "synthetic")
+            print(f"{path}: SYNTHETIC ({fields})")
+        lines, labelled = _extra_labels(path)
+        for line in lines:
+            print(f"  {line}")
+        missing += record is None and not labelled
     return 0 if missing == 0 else 3
+
+
+def _extra_labels(path: Path) -> tuple[list[str], bool]:
+    """What the C2PA manifest and the invisible watermark say about ``path``, and whether
+    either labels it as made by twoface."""
+    from twoface.media.credentials import describe, read_credentials
+    from twoface.media.watermark import check_file
+
+    try:
+        lines, signed = describe(path), read_credentials(path) is not None
+    except Exception as exc:  # a manifest the reader cannot parse is itself worth saying
+        lines, signed = [f"C2PA: unreadable manifest ({exc})"], False
+    verdict = check_file(path)
+    return [*lines, verdict.line()], signed or verdict.found
+
+
+def add_export(sub) -> None:
+    p = sub.add_parser("export", help="write a model as a DeepFaceLive/FaceFusion .dfm or a plain .onnx")
+    p.add_argument("-m", "--model-dir", required=True, help="trained model folder")
+    p.add_argument("-o", "--output", required=True, type=Path, help="NAME.dfm or NAME.onnx")
+    p.add_argument("--morph", action="store_true", help=".dfm: add DeepFaceLive's morph_value input")
+    p.set_defaults(func=run_export)
+
+
+def run_export(args) -> int:
+    from twoface.export import export
+
+    out = export(args.model_dir, args.output, args.morph, _report)
+    print(f"{out}: exported {Path(args.model_dir).name}")
+    return 0
 
 
 def add_ui(sub) -> None:
@@ -560,6 +618,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="twoface", description="Consent-based face swapping. Every output is labelled synthetic."
     )
     parser.add_argument("--version", action="version", version=f"twoface {__version__}")
+    parser.add_argument("--c2pa-cert", help="C2PA signing certificate chain (PEM; default: a local signer)")
+    parser.add_argument("--c2pa-key", help="its private key (PEM)")
     sub = parser.add_subparsers(dest="command", required=True)
     add_extract(sub)
     add_sort(sub)
@@ -570,12 +630,24 @@ def build_parser() -> argparse.ArgumentParser:
     add_live(sub)
     add_evaluate(sub)
     add_inspect(sub)
+    add_export(sub)
     add_ui(sub)
     return parser
 
 
+def _signing(args) -> None:
+    """``--c2pa-cert``/``--c2pa-key`` reach every writer through the documented environment
+    variables (twoface.media.credentials.resolve_signer reads them)."""
+    import os
+
+    for flag, env in ((args.c2pa_cert, "TWOFACE_C2PA_CERT"), (args.c2pa_key, "TWOFACE_C2PA_KEY")):
+        if flag:
+            os.environ[env] = flag
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _signing(args)
     try:
         return args.func(args)
     except ConfigError as exc:

@@ -144,6 +144,12 @@ class TrainConfig:
 
 
 DIRECTIONS = ("a2b", "b2a")
+BACKENDS = ("auto", "torch", "onnxruntime")  # how a trained model runs (twoface.convert.swap.use_backend)
+
+
+def _check_backend(backend: str) -> None:
+    if backend not in BACKENDS:
+        raise ConfigError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -178,9 +184,11 @@ class ConvertConfig(MediaConfig):
     model_dir: str
     direction: str = "a2b"
     device: str = "auto"
+    backend: str = "auto"
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        _check_backend(self.backend)
         if self.direction not in DIRECTIONS:
             raise ConfigError(f"unknown direction {self.direction!r}; choose from {', '.join(DIRECTIONS)}")
 
@@ -210,8 +218,17 @@ class LiveConfig:
     colour: str = "reinhard"
     mask: str = "auto"
     device: str = "auto"
+    backend: str = "auto"
+    virtual_camera: bool = False  # also send the stream to a virtual camera (pyvirtualcam)
+    label_at: str | None = None  # where the SYNTHETIC label goes (LABEL_PLACES); None: banner with
+    # a virtual camera, else bottom-left. It can move; it cannot be removed.
 
     def __post_init__(self) -> None:
+        from twoface.media.provenance import LABEL_PLACES
+
+        _check_backend(self.backend)
+        if self.label_at is not None and self.label_at not in LABEL_PLACES:
+            raise ConfigError(f"unknown label place {self.label_at!r}; choose from {', '.join(LABEL_PLACES)}")
         if (self.face is None) == (self.model_dir is None):
             raise ConfigError("give either --face PHOTO (one-shot) or -m MODEL")
         if self.window not in ("auto", "on", "off"):

@@ -28,6 +28,7 @@ import numpy as np
 from twoface.config import ConvertConfig, ExtractConfig, TrainConfig
 from twoface.extract.faceset import FaceSet
 from twoface.media.provenance import provenance
+from twoface.media.watermark import embed as mark
 from twoface.media.write import write_image
 from twoface.run import run
 
@@ -67,7 +68,7 @@ def frame_strip(original: Path, swapped: Path, count: int = 6, height: int = 160
 def write_strip(original: Path, swapped: Path, path: Path) -> None:
     """:func:`frame_strip` as a PNG with the provenance record of the swap it shows."""
     record = provenance("demo strip: source frames above, swapped below", source=str(original))
-    write_image(path, frame_strip(original, swapped), record)
+    write_image(path, mark(frame_strip(original, swapped)), record)
 
 
 def _save(path: Path, image: np.ndarray) -> None:

@@ -37,6 +37,7 @@ from twoface.extract.pipeline import make_tracker
 from twoface.extract.track import Tracker
 from twoface.media.provenance import label, provenance
 from twoface.media.read import iter_frames, video_info
+from twoface.media.watermark import embed as mark
 from twoface.media.write import VideoWriter
 from twoface.types import Frame
 
@@ -258,14 +259,53 @@ def swapper_for(cfg: LiveConfig, report: Report):
         return OneShotSwapper(source, cfg.colour), provenance("live one-shot landmark warp")
     from twoface.convert.blend import BlendConfig
     from twoface.convert.pipeline import FaceSwapper
-    from twoface.convert.swap import load_model
+    from twoface.convert.swap import load_model, use_backend
 
-    swap = load_model(cfg.model_dir, cfg.device, report)
+    swap = use_backend(load_model(cfg.model_dir, cfg.device, report), cfg.backend)
     try:
         swapper = FaceSwapper(swap, "a2b", BlendConfig(colour=cfg.colour, mask=cfg.mask))
     except ValueError as exc:
         raise TwofaceError(cfg.model_dir, str(exc)) from None
     return swapper, provenance("live autoencoder a2b", f"{swap.name} (step {swap.step})")
+
+
+VIRTUAL_HELP = (
+    "install the extra (pip install 'twoface[virtualcam]') and a backend: v4l2loopback on Linux "
+    "(sudo modprobe v4l2loopback), OBS Studio's virtual camera on Windows and macOS"
+)
+
+
+def _default_place(cfg: LiveConfig) -> str:
+    return "banner" if cfg.virtual_camera else "bottom-left"
+
+
+class VirtualCamera:
+    """The shown stream as a virtual camera (pyvirtualcam), opened at the first frame's size.
+    Without pyvirtualcam or a backend: one TwofaceError line saying what to install."""
+
+    def __init__(self, report: Report) -> None:
+        try:
+            import pyvirtualcam
+        except ImportError:
+            raise TwofaceError("virtual camera", f"pyvirtualcam is not installed: {VIRTUAL_HELP}") from None
+        self.module, self.camera, self.report = pyvirtualcam, None, report
+
+    def send(self, image: np.ndarray) -> None:
+        if self.camera is None:
+            self.camera = self._open(image.shape[1], image.shape[0])
+        self.camera.send(image)
+
+    def _open(self, width: int, height: int):
+        try:
+            camera = self.module.Camera(width, height, 30, fmt=self.module.PixelFormat.RGB)
+        except Exception as exc:  # pyvirtualcam raises RuntimeError, or ValueError, per backend
+            raise TwofaceError("virtual camera", f"no backend ({exc}): {VIRTUAL_HELP}") from None
+        self.report(f"live: virtual camera {camera.device} ({width}x{height})")
+        return camera
+
+    def close(self) -> None:
+        if self.camera is not None:
+            self.camera.close()
 
 
 class _Sinks:
@@ -285,6 +325,7 @@ class _Sinks:
         if self.stream is not None:
             report(f"live: watch at http://127.0.0.1:{self.stream.port}/")
         self.record = record
+        self.virtual = VirtualCamera(report) if cfg.virtual_camera else None
         self.recorder = (
             VideoWriter(Path(cfg.record), None, record, preset="veryfast", report=report)
             if cfg.record
@@ -297,6 +338,8 @@ class _Sinks:
             self.recorder.write(label(image), seconds)
         if self.stream is not None:
             self.stream.publish(shown)
+        if self.virtual is not None:
+            self.virtual.send(shown)
         if self.window:
             cv2.imshow("twoface live", cv2.cvtColor(shown, cv2.COLOR_RGB2BGR))
             return cv2.waitKey(1) & 0xFF not in (ord("q"), 27)
@@ -307,6 +350,8 @@ class _Sinks:
             self.recorder.abort() if failed else self.recorder.close()
         if self.stream is not None:
             self.stream.close()
+        if self.virtual is not None:
+            self.virtual.close()
         if self.window:
             cv2.destroyAllWindows()
 
@@ -358,12 +403,13 @@ def _show_loop(cfg: LiveConfig, swapper, tracked: _Latest, sinks: _Sinks, start:
     shown_at: deque[float] = deque(maxlen=30)
     while (item := tracked.take()) is not None:
         frame, landmarks, captured = item
-        swapped = swapper(frame.image, landmarks)
+        swapped = mark(swapper(frame.image, landmarks))
         now = time.monotonic()
         shown_at.append(now)
         latencies.append((now - captured) * 1000)
         fps = (len(shown_at) - 1) / (shown_at[-1] - shown_at[0]) if len(shown_at) > 1 else 0.0
-        if not sinks.show(swapped, label(overlay(swapped, fps, latencies[-1])), now - start):
+        shown = label(overlay(swapped, fps, latencies[-1]), where=cfg.label_at or _default_place(cfg))
+        if not sinks.show(swapped, shown, now - start):
             return
         if cfg.seconds is not None and now - start >= cfg.seconds:
             return

@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from twoface.config import ConvertConfig, MediaConfig
 from twoface.convert.blend import AUTO_MASK, BlendConfig, paste
-from twoface.convert.swap import SwapModel, cut_face, load_model, run_model
+from twoface.convert.swap import SwapModel, cut_face, load_model, run_model, use_backend
 from twoface.errors import TwofaceError
 from twoface.extract.detect import make_detector
 from twoface.extract.identity import embed, keep_face, load_references
@@ -29,6 +29,7 @@ from twoface.facetypes import FACE_TYPES
 from twoface.media.prefetch import prefetch
 from twoface.media.provenance import label, provenance
 from twoface.media.read import expand_inputs, iter_frames, media_kind, video_info
+from twoface.media.watermark import embed as mark
 from twoface.media.write import (
     FRAME_PATTERN,
     IMAGE_OUT,
@@ -103,7 +104,7 @@ def convert(
 ) -> ConvertSummary:
     """Swap the faces of every input into ``output`` (a file for one input, else a folder) with
     the trained model in ``cfg.model_dir``. See :func:`swap_media` for what happens on problems."""
-    swap = load_model(cfg.model_dir, cfg.device, report)
+    swap = use_backend(load_model(cfg.model_dir, cfg.device, report), cfg.backend)
     try:
         swapper = FaceSwapper(swap, cfg.direction, cfg.blend)
     except ValueError as exc:
@@ -229,7 +230,7 @@ def _convert_image(src: Path, dst: Path, job: _Job, record: dict, summary: Conve
     gate = _IdentityGate(job.refs, job.cfg.threshold, job.cfg.detect.embed_every)
     faces = tracker.update(frame)
     image, swapped = _apply(frame.image, frame.index, faces, gate, job, summary)
-    write_image(dst, image, record)
+    write_image(dst, image, record, source=src)
     summary.frames += 1
     return swapped
 
@@ -239,7 +240,7 @@ def _apply(image, index, faces, gate, job: _Job, summary: ConvertSummary) -> tup
     summary.faces_skipped += len(faces) - len(chosen)
     summary.faces_swapped += len(chosen)
     out = (job.still_swapper or job.swapper)(image, chosen)
-    return (label(out) if job.cfg.watermark else out), len(chosen)
+    return mark(label(out) if job.cfg.watermark else out), len(chosen)
 
 
 def _open_writer(src: Path, dst: Path, job: _Job, record: dict):
@@ -262,7 +263,7 @@ class _FrameFiles:
 
     def write(self, image: np.ndarray, pts_seconds: float) -> None:
         path = Path(str(self.pattern) % len(self.written))
-        write_image(path, image, self.record)
+        write_image(path, image, self.record, sign=False)  # frame files keep the JSON record only
         self.written.append(path)
 
     def close(self) -> None:

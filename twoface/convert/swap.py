@@ -9,13 +9,14 @@ with decoder B; ``b2a`` the reverse.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
 
+from twoface.config import BACKENDS
 from twoface.errors import TwofaceError
 from twoface.extract.align import align, warp_crop
 from twoface.facetypes import DEFAULT_FACE_TYPE
@@ -44,6 +45,8 @@ class SwapModel:
     face_type: str = DEFAULT_FACE_TYPE
     averaged: bool = False  # the weights are the training run's moving average
     refiner: Refiner | None = None  # B's refiner: run on every face decoder B draws (a2b)
+    session: object | None = None  # onnxruntime session of the same graph (use_backend)
+    session_batches: tuple[int, ...] = ()  # the batch sizes it runs; others go through PyTorch
 
     @property
     def has_mask(self) -> bool:
@@ -99,6 +102,29 @@ def load_model(folder: str | Path, device: str = "auto", report=print, average: 
     )
 
 
+ORT_AUTO_BATCHES = (1,)  # where onnxruntime beat PyTorch on a 2-core CPU (bench/export.py)
+
+
+def use_backend(swap: SwapModel, backend: str = "auto") -> SwapModel:
+    """``swap`` running on ``backend``: ``torch``; ``onnxruntime`` (every batch; one line if
+    it is not installed); ``auto``: onnxruntime for single faces on a CPU when it is
+    installed (1.3-1.5x faster there; two faces at once were not), else PyTorch."""
+    if backend not in BACKENDS:
+        raise TwofaceError(backend, f"unknown backend; choose from {', '.join(BACKENDS)}")
+    if backend == "torch" or (backend == "auto" and (swap.device != "cpu" or not _has_onnxruntime())):
+        return swap
+    from twoface.export import onnx_session
+
+    batches = ORT_AUTO_BATCHES if backend == "auto" else ()
+    return replace(swap, session=onnx_session(swap), session_batches=batches)
+
+
+def _has_onnxruntime() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
 def cut_face(image: np.ndarray, landmarks: np.ndarray, swap: SwapModel) -> FaceCut:
     """Cut the face with these ``(68, 2)`` frame ``landmarks`` out of RGB uint8 ``image`` for
     ``swap``'s model (see :class:`FaceCut`)."""
@@ -119,6 +145,8 @@ def run_model(
     ``(N, O, O)``."""
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}")
+    if swap.session is not None and (not swap.session_batches or len(faces) in swap.session_batches):
+        return _run_session(swap, faces, direction)
     # NCHW-contiguous: a permuted (NHWC-strided) input sends CPU convs down a 5x slower path
     x = (torch.from_numpy(np.ascontiguousarray(faces)).permute(0, 3, 1, 2).float() / 255).contiguous()
     x = x.to(swap.device)
@@ -130,3 +158,11 @@ def run_model(
     rgb = out[:, :3].permute(0, 2, 3, 1).numpy()
     mask = out[:, 3].numpy() if out.shape[1] > 3 else None
     return np.ascontiguousarray(rgb), mask
+
+
+def _run_session(swap: SwapModel, faces: np.ndarray, direction: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`run_model` through the onnxruntime session (same graph, same outputs)."""
+    x = np.ascontiguousarray(faces.transpose(0, 3, 1, 2), dtype=np.float32) / 255
+    out = swap.session.run(["as_b" if DIRECTIONS[direction] == "b" else "as_a"], {"face": x})[0]
+    rgb = np.ascontiguousarray(out[:, :3].transpose(0, 2, 3, 1))
+    return rgb, (np.ascontiguousarray(out[:, 3]) if out.shape[1] > 3 else None)

@@ -3,7 +3,9 @@
 The record is a small JSON object stored under the key ``twoface_provenance`` (PNG text chunk,
 video container tag) or in the EXIF ImageDescription (JPEG, WebP), next to a plain-language
 ``comment`` (PNG text, JPEG/GIF comment, container comment) that any metadata viewer shows.
-:func:`read_provenance` finds it again; ``twoface inspect`` prints it.
+:func:`read_provenance` finds it again; ``twoface inspect`` prints it. Where the format carries
+them, the writers also add the same facts as signed C2PA Content Credentials
+(:mod:`twoface.media.credentials`); the record stays as it is in every format.
 """
 
 from __future__ import annotations
@@ -102,21 +104,26 @@ def _from_image(path: Path) -> dict | None:
     return None
 
 
-def label(image: np.ndarray, text: str = "SYNTHETIC") -> np.ndarray:
-    """A copy of RGB ``image`` with a small visible ``text`` label in its bottom-left corner,
-    scaled to the image height (white on a dark box)."""
+LABEL_PLACES = ("banner", "bottom-left", "bottom-right", "top-left", "top-right")
+
+
+def label(image: np.ndarray, text: str = "SYNTHETIC", where: str = "bottom-left") -> np.ndarray:
+    """A copy of RGB ``image`` with a visible ``text`` label (white on a dark box), scaled to
+    the image height: small in a corner, or ``banner``: twice the size, centred at the bottom."""
     out = image.copy()
-    h = out.shape[0]
-    scale = max(0.35, h / 900)
+    h, w = out.shape[:2]
+    scale = max(0.35, h / 900) * (2 if where == "banner" else 1)
     thick = max(1, round(scale * 1.5))
     (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
     pad = max(3, th // 3)
-    y1 = h - pad
-    cv2.rectangle(out, (pad, y1 - th - base - 2 * pad), (2 * pad + tw + pad, y1), (0, 0, 0), cv2.FILLED)
+    box_w, box_h = tw + 3 * pad, th + base + 2 * pad
+    x0 = {"banner": (w - box_w) // 2}.get(where, pad if where.endswith("left") else w - box_w - pad)
+    y1 = pad + box_h if where.startswith("top") else h - pad
+    cv2.rectangle(out, (x0, y1 - box_h), (x0 + box_w, y1), (0, 0, 0), cv2.FILLED)
     cv2.putText(
         out,
         text,
-        (2 * pad, y1 - base - pad),
+        (x0 + pad, y1 - base - pad),
         cv2.FONT_HERSHEY_SIMPLEX,
         scale,
         (255, 255, 255),

@@ -4,6 +4,10 @@ Every writer puts its bytes under a temporary name next to the target and rename
 the file is complete, so a crash, Ctrl-C or full disk never leaves a half file under the final
 name. Images are RGB uint8 ``(H, W, 3)``.
 
+Files in the formats C2PA carries (:data:`~twoface.media.credentials.C2PA_SUFFIXES`) also get
+signed Content Credentials (:mod:`twoface.media.credentials`), added to the partial file before
+the rename, so no name ever holds an unsigned or half-signed file.
+
 Videos (:class:`VideoWriter`) keep the source's timestamps frame by frame (so frame rate, frame
 count and duration match), and its audio: packets are copied when the output container takes
 the codec, transcoded otherwise, and interleaved with the video as it is written so memory does
@@ -23,6 +27,7 @@ import numpy as np
 from PIL import Image
 
 from twoface.errors import TwofaceError
+from twoface.media import credentials
 from twoface.media.provenance import container_tags, pillow_save_args
 
 # Audio codecs each container takes as they are; anything else is transcoded to the default.
@@ -72,13 +77,19 @@ def _fail(path: Path, exc: Exception) -> TwofaceError:
     return TwofaceError(path, f"could not write ({exc})")
 
 
-def write_image(path: str | Path, image: np.ndarray, record: dict) -> None:
-    """Save an RGB uint8 image in the format its suffix names, with the provenance ``record``."""
+def write_image(
+    path: str | Path, image: np.ndarray, record: dict, source: Path | None = None, sign: bool = True
+) -> None:
+    """Save an RGB uint8 image in the format its suffix names, with the provenance ``record``
+    and, when ``sign`` and the format carries one, a C2PA manifest whose parent ingredient is
+    ``source`` (the input the image was made from; None: made from nothing that is a file)."""
     path = Path(path)
     tmp = partial_path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(image).save(tmp, **pillow_save_args(path.suffix, record))
+        if sign:
+            credentials.sign(tmp, record, source, title=path.name)
         os.replace(tmp, path)
     except (OSError, ValueError) as exc:
         tmp.unlink(missing_ok=True)
@@ -131,7 +142,8 @@ class VideoWriter:
 
     ``codec`` None picks H.264 (VP9 for .webm, MPEG-4 Part 2 for .avi); ``crf`` and ``preset``
     apply to the x264/x265/VP9 encoders. Call :meth:`write` with each frame's RGB image and its
-    source timestamp, then :meth:`close` (or :meth:`abort` to leave nothing behind).
+    source timestamp, then :meth:`close` (or :meth:`abort` to leave nothing behind). With ``sign``,
+    :meth:`close` adds a C2PA manifest (source as parent ingredient) where the format carries one.
     """
 
     def __init__(
@@ -144,8 +156,10 @@ class VideoWriter:
         preset: str = "medium",
         report=print,
         rate: Fraction = Fraction(25),
+        sign: bool = True,
     ) -> None:
         self.path, self.tmp = path, partial_path(path)
+        self.source, self.record, self.sign = source, record, sign
         self.report = report
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -259,7 +273,8 @@ class VideoWriter:
                 self._mux(self.audio_out.encode(chunk))
 
     def close(self) -> None:
-        """Flush the encoders, the rest of the audio and the container, then rename into place."""
+        """Flush the encoders, the rest of the audio and the container, sign the file, then rename
+        it into place."""
         try:
             if self.video is None:
                 raise TwofaceError(self.path, "no frames to write")
@@ -274,7 +289,13 @@ class VideoWriter:
         finally:
             if self.src is not None:
                 self.src.close()
-        os.replace(self.tmp, self.path)
+        try:
+            if self.sign:
+                credentials.sign(self.tmp, self.record, self.source, title=self.path.name)
+            os.replace(self.tmp, self.path)
+        except BaseException:  # a signing error (TwofaceError) or Ctrl-C: nothing is left behind
+            self.tmp.unlink(missing_ok=True)
+            raise
 
     def abort(self) -> None:
         """Stop and delete the partial file."""

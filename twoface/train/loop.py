@@ -20,6 +20,7 @@ from twoface.errors import TwofaceError
 from twoface.extract.faceset import FaceSet
 from twoface.facetypes import DEFAULT_FACE_TYPE, FACE_TYPES
 from twoface.media.provenance import provenance
+from twoface.media.watermark import embed as mark
 from twoface.media.write import write_image
 from twoface.models import checkpoint
 from twoface.models.autoencoder import AutoEncoder, Paired
@@ -295,7 +296,7 @@ class Saver:
             checkpoint.save(
                 self.folder, self.model, meta, self.opt.state_dict(), lines, averaged, refiner, critic
             )
-            shown = preview(averaged or self.model, *self.previews, refiner=refiner)
+            shown = mark(preview(averaged or self.model, *self.previews, refiner=refiner))
             record = provenance(
                 "training preview", f"{meta['model']} ({self.folder.name}, step {state.step})"
             )

@@ -282,12 +282,13 @@ class LiveSession:
         """The swapped, labelled frame and the frame rate over the last 30 frames."""
         from twoface.live import overlay
         from twoface.media.provenance import label
+        from twoface.media.watermark import embed as mark
         from twoface.types import Frame
 
         image = np.ascontiguousarray(image[..., :3])
         faces = self.tracker.update(Frame(self.index, now, image))
         self.index += 1
-        out = self.swapper(image, [f.landmarks for f in faces])
+        out = mark(self.swapper(image, [f.landmarks for f in faces]))
         self.times.append(now)
         fps = (len(self.times) - 1) / (self.times[-1] - self.times[0]) if len(self.times) > 1 else 0.0
         return label(overlay(out, fps, None)), fps
