@@ -10,14 +10,17 @@ converts s1 and writes:
 - ``demo/strip.png``: six frames, original above, swapped below;
 - ``demo/contact_sheet.png``: aligned faces of both speakers.
 
-Three minutes give a blurred face; about 20 minutes a face that dlib takes for s2's on every
-held-out frame, still soft (``bench/README.md``). Each further ``make demo`` trains on from the
-saved step, with its own learning-rate schedule over its budget.
+The first run continues ``samples/grid_model`` (a lite128 model trained longer by
+``twoface train``, shipped as float16; ``TWOFACE_DEMO_SCRATCH=1`` trains from nothing: three
+minutes from scratch give a blurred face). Each further ``make demo`` trains on from the saved
+step, with its own learning-rate schedule over its budget.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -34,6 +37,7 @@ from twoface.run import run
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
+BUNDLED = SAMPLES / "grid_model"  # tools/bundle_model.py: trained longer, float16, no optimizer state
 THUMB = 96
 
 
@@ -75,9 +79,23 @@ def _save(path: Path, image: np.ndarray) -> None:
     cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
 
 
+def start_from_bundled(model: Path, bundled: Path = BUNDLED) -> str | None:
+    """Copy the bundled model into ``model`` when there is no model there yet; the line saying so."""
+    if (model / "model.json").exists() or not (bundled / "model.json").exists():
+        return None
+    shutil.copytree(bundled, model)
+    made = json.loads((bundled / "model.json").read_text()).get("bundled", {})
+    return (
+        f"continuing the bundled model {bundled} ({made.get('steps', '?')} steps, "
+        f"{made.get('minutes', '?')} minutes of twoface train); delete {model} to train from scratch"
+    )
+
+
 def main(out: Path = Path("demo")) -> int:
     minutes = float(os.environ.get("TWOFACE_DEMO_MINUTES", "3"))
     a, b = SAMPLES / "grid/s1.mp4", SAMPLES / "grid/s2.mp4"
+    if os.environ.get("TWOFACE_DEMO_SCRATCH") != "1" and (line := start_from_bundled(out / "work" / "model")):
+        print(f"twoface: {line}", file=sys.stderr)
     result = run(
         [str(a)],
         [str(b)],
@@ -94,7 +112,7 @@ def main(out: Path = Path("demo")) -> int:
     print(f"{out / 'out.mp4'}: {result.convert.line()}")
     print(f"model: step {result.train.step} after this {minutes:g}-minute run, in {model}")
     print(f"see {out / 'strip.png'} (original above, swapped below) and {model / 'preview.png'}")
-    print("3 minutes give a blur, ~20 give a recognisable face: `make demo` again trains on from here")
+    print("`make demo` again trains on from here; delete demo/work/model to start again")
     return 0 if result.convert.outputs else 1
 
 
