@@ -560,7 +560,8 @@ def _extra_labels(path: Path) -> tuple[list[str], bool]:
     from twoface.media.watermark import check_file
 
     try:
-        lines, signed = describe(path), read_credentials(path) is not None
+        found = read_credentials(path)
+        lines, signed = describe(path), found is not None and found.record is not None  # ours, not any C2PA
     except Exception as exc:  # a manifest the reader cannot parse is itself worth saying
         lines, signed = [f"C2PA: unreadable manifest ({exc})"], False
     verdict = check_file(path)

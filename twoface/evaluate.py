@@ -248,9 +248,10 @@ def sheet_image(swap: SwapModel, records: list[FaceRecord], count: int = 6, side
 def write_sheet(path: str | Path, image: np.ndarray, model: str) -> None:
     """Write a sheet PNG that shows swapped faces, with the provenance record."""
     from twoface.media.provenance import provenance
+    from twoface.media.watermark import embed as mark
     from twoface.media.write import write_image
 
-    write_image(path, image, provenance("evaluation sheet (autoencoder a2b)", model))
+    write_image(path, mark(image), provenance("evaluation sheet (autoencoder a2b)", model))
 
 
 def report(

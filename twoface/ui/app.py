@@ -400,7 +400,7 @@ def _live_tab(ws: Workspace, lists: _Lists) -> None:
     def frame(image, face_path, name, request: gr.Request):
         if image is None:
             return None, ""
-        key = (str(ws.keep_upload(_path(face_path))) if face_path else None, name or None)
+        key = (str(ws.confine(_path(face_path))) if face_path else None, name or None)  # no copy per frame
         if not any(key):
             raise TwofaceError("live", "give a face photo or pick a model")
         session = sessions.get(request.session_hash)
