@@ -556,12 +556,12 @@ def run_inspect(args) -> int:
 def _extra_labels(path: Path) -> tuple[list[str], bool]:
     """What the C2PA manifest and the invisible watermark say about ``path``, and whether
     either labels it as made by twoface."""
-    from twoface.media.credentials import describe, read_credentials
+    from twoface.media.credentials import describe_found, read_credentials
     from twoface.media.watermark import check_file
 
     try:
-        found = read_credentials(path)
-        lines, signed = describe(path), found is not None and found.record is not None  # ours, not any C2PA
+        found = read_credentials(path)  # read once
+        lines, signed = describe_found(found), found is not None and found.record is not None  # ours only
     except Exception as exc:  # a manifest the reader cannot parse is itself worth saying
         lines, signed = [f"C2PA: unreadable manifest ({exc})"], False
     verdict = check_file(path)

@@ -488,6 +488,11 @@ def describe(path: str | Path) -> list[str]:
         found = read_credentials(path)
     except TwofaceError as exc:
         return [f"C2PA: unreadable manifest ({exc.problem})"]
+    return describe_found(found)
+
+
+def describe_found(found: Credentials | None) -> list[str]:
+    """:func:`describe`'s lines for credentials already read (None: no manifest)."""
     if found is None:
         return ["C2PA: no manifest"]
     if found.local_signer:
