@@ -3,6 +3,8 @@ same library calls as the CLI, checked on real media (frames, audio, identities,
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -14,6 +16,7 @@ pytest.importorskip("gradio", reason="the web UI needs gradio (pip install -e '.
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
+from twoface.errors import TwofaceError
 from twoface.extract.detect import make_detector
 from twoface.extract.identity import largest_face_embedding
 from twoface.media.provenance import read_provenance
@@ -59,6 +62,29 @@ def test_bad_uploads_get_one_line_and_the_server_keeps_running(client, samples, 
     assert "Face sets" in listing
 
 
+def test_hand_made_folders_and_odd_failures_stay_one_line(client, ui_server):
+    """A face-set folder made by hand under a name the page refuses is left out of the lists,
+    the status timer answers a bad name with a line, and failures that are not twoface's own
+    come back as one line that names no folder."""
+    from twoface.ui.app import error_line
+
+    _url, ws = ui_server
+    odd = ws.root / "faces" / "my set"
+    odd.mkdir()
+    (odd / "faces.jsonl").write_text("")
+    try:
+        listing, _files = client.predict(api_name="/workspace")
+        assert "Face sets" in listing and "my set" not in listing
+        line = client.predict("../bad", api_name="/train_status")[0]
+        assert "not a usable model name" in line or line.startswith("m: "), line
+    finally:
+        odd.joinpath("faces.jsonl").unlink()
+        odd.rmdir()
+    missing = FileNotFoundError(2, "No such file or directory", "/srv/private/clip.mp4")
+    assert error_line(missing) == "clip.mp4: No such file or directory"
+    assert error_line(ValueError("bad frame\nstack detail")) == "ValueError: bad frame"
+
+
 def _wait_status(client, model: str, until, timeout: float = 180.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -94,8 +120,7 @@ def test_extract_train_stop_convert_through_the_api(client, ui_server, samples, 
     step = int(stopped.split("step ")[1].split(",")[0].split(".")[0])
     swap = load_model(ws.model("m"), "cpu", report=lambda _l: None)
     assert swap.step == step >= 25
-    with pytest.raises(AppError, match="holds a lite model, not lite128"):
-        client.predict("m", "A", "B", "lite128", 0, api_name="/train")
+    _race_kill_and_resume(client, ws, step)
 
     _before, after, still, download, _msg = client.predict(
         "m", handle_file(s1_clip), None, "reinhard", "auto", "feather", "a2b", None, api_name="/convert"
@@ -107,6 +132,38 @@ def test_extract_train_stop_convert_through_the_api(client, ui_server, samples, 
         "m", None, s1_clip.name, 10, "reinhard", "auto", "feather", "a2b", None, api_name="/preview"
     )
     assert read_provenance(frame)["synthetic"] is True
+
+
+def _race_kill_and_resume(client, ws, step: int) -> None:
+    """Two Starts at once: one job runs, the other is refused and the log is the winner's. A
+    worker killed hard (SIGKILL, as the OOM killer does) shows as failed, and its model holds
+    its last save. A resume keeps the model's architecture whatever the box says."""
+    from twoface.convert.swap import load_model
+    from twoface.ui import jobs
+
+    both = [client.submit("m", "A", "B", "lite", 0, api_name="/train") for _ in range(2)]
+    said = []
+    for job in both:
+        try:
+            said.append(job.result())
+        except AppError as exc:
+            said.append(f"refused: {exc}")
+    assert sorted(s.startswith("refused") for s in said) == [False, True], said
+    assert "already running" in next(s for s in said if s.startswith("refused"))
+    _wait_status(client, "m", lambda s: "running" in s[0])
+    assert "another training job" not in jobs.log_tail(ws, 100)
+
+    os.kill(jobs.read_record(ws)["pid"], signal.SIGKILL)
+    status = _wait_status(client, "m", lambda s: "running" not in s[0], timeout=30)
+    assert "failed" in status[0] and "killed" in status[0], status
+    assert load_model(ws.model("m"), "cpu", report=lambda _l: None).step >= step
+
+    with pytest.raises(TwofaceError, match="holds a lite model, not lite128"):
+        jobs.check_request(ws, jobs.TrainRequest("m", arch="lite128"))
+    resumed = client.predict("m", "A", "B", "lite128", 0, api_name="/train")
+    assert "resumed as lite" in resumed, resumed
+    assert "finished" in client.predict(api_name="/stop")
+    assert load_model(ws.model("m"), "cpu", report=lambda _l: None).name == "lite"
 
 
 def test_people_become_face_sets_and_bad_faces_drop(client, ui_server, samples):

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("gradio", reason="the web UI needs gradio (pip install -e '.[ui]')")
+from gradio.utils import get_upload_folder
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 from ui_helpers import serve
@@ -71,6 +72,42 @@ def test_server_serves_the_workspace_only(ui_server, client, tmp_path):
     finally:
         link.unlink()
         inside.unlink()
+
+
+def _served(url: str) -> tuple[int, str, str]:
+    """(status, Content-Type, Content-Disposition) of a GET."""
+    try:
+        with urllib.request.urlopen(url, timeout=30) as r:
+            return r.status, r.headers.get("Content-Type", ""), r.headers.get("Content-Disposition", "")
+    except urllib.error.HTTPError as exc:
+        return exc.code, "", ""
+
+
+def test_uploaded_pages_are_never_served_inline(ui_server, client, samples, tmp_path):
+    """An uploaded .html or .svg must not run as a page of the app's origin (stored XSS once
+    --host shares it): it is refused as media and never copied into inputs/; in Gradio's upload
+    cache it comes back as a download; the workspace's own folders outside what the page shows
+    are not served at all."""
+    url, ws = ui_server
+    for name in ("evil.html", "evil.svg"):
+        page = tmp_path / name
+        page.write_text("<script>alert(document.cookie)</script>")
+        with pytest.raises(AppError, match=f"{name}: not an image or video"):
+            client.predict(
+                handle_file(samples / "identity/obama_1.jpg"), handle_file(page), "reinhard", api_name="/swap"
+            )
+        assert not list((ws.root / "inputs").glob("evil*"))
+        cached = list(Path(get_upload_folder()).rglob(name))
+        assert cached, "the upload reached Gradio's cache"
+        status, kind, disposition = _served(f"{url}gradio_api/file={cached[0]}")
+        assert status in (403, 404) or (kind == "application/octet-stream" and "attachment" in disposition)
+    for folder in ("jobs", "."):
+        planted = ws.root / folder / "planted.html"
+        planted.write_text("<script>alert(1)</script>")
+        try:
+            assert _served(f"{url}gradio_api/file={planted}")[0] in (403, 404), folder
+        finally:
+            planted.unlink()
 
 
 def test_other_hosts_need_a_password(tmp_path):

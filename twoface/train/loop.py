@@ -51,13 +51,16 @@ class TrainResult:
 
 @contextmanager
 def no_interrupt():
-    """Hold Ctrl-C until the block is done (a save is never cut in half), then raise it."""
+    """Hold Ctrl-C (and Windows Ctrl-Break, the UI's Stop there) until the block is done, so a
+    save is never cut in half, then raise it."""
     caught = []
-    previous = signal.signal(signal.SIGINT, lambda *_: caught.append(1))
+    held = [signal.SIGINT] + ([signal.SIGBREAK] if hasattr(signal, "SIGBREAK") else [])
+    previous = {sig: signal.signal(sig, lambda *_: caught.append(1)) for sig in held}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if caught:
         raise KeyboardInterrupt
 

@@ -36,12 +36,19 @@ def check_media(path: Path) -> Path:
     return path
 
 
+def keep_media(ws: Workspace, upload: str | Path) -> Path:
+    """An upload checked (:func:`check_media`) and then copied into ``inputs/``, so that folder,
+    which the page serves, never holds anything but photos and videos."""
+    return ws.keep_upload(check_media(ws.confine(upload)))
+
+
 def gather(ws: Workspace, uploads: list[str] | None, picked: list[str] | None) -> list[Path]:
     """Uploaded files (copied into ``inputs/``) and files picked from ``inputs/``, checked."""
-    files = [ws.keep_upload(u) for u in uploads or []] + [ws.input_path(n) for n in picked or []]
+    uploaded = [keep_media(ws, u) for u in uploads or []]
+    files = uploaded + [check_media(ws.input_path(n)) for n in picked or []]
     if not files:
         raise TwofaceError("inputs", "give a photo or video (upload, or pick one from the workspace)")
-    return [check_media(f) for f in files]
+    return files
 
 
 # --- faces -----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ download carries the provenance record.
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections import OrderedDict
 from pathlib import Path
@@ -27,26 +28,42 @@ from twoface.models.registry import DEFAULT_MODEL, MODELS
 from twoface.ui import actions, jobs
 from twoface.ui.workspace import Workspace
 
+_log = logging.getLogger("twoface.ui")
 PER_PERSON = 4  # faces shown for each person found
 STATUS_EVERY = 2.0  # seconds between training-status refreshes
 TITLE = "twoface: consent-based face swapping (every output is labelled synthetic)"
 
 
 def page_errors(fn):
-    """Turn TwofaceError and ConfigError into a one-line message in the page."""
+    """Turn any failure into a one-line message in the page: TwofaceError and ConfigError as they
+    are, an OSError as file and reason, anything else as its type and first line (the traceback
+    goes to the server's log). The server keeps running."""
 
     @functools.wraps(fn)
     def wrapped(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except TwofaceError as exc:  # named by file name: cache and workspace folders say nothing
-            raise gr.Error(
-                f"{Path(exc.path).name or exc.path}: {exc.problem}", print_exception=False
-            ) from None
-        except ConfigError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+        except gr.Error:
+            raise
+        except Exception as exc:  # the page shows one line whatever went wrong
+            raise gr.Error(error_line(exc), print_exception=False) from None
 
     return wrapped
+
+
+def error_line(exc: BaseException) -> str:
+    """One line for the page. Paths are named by file name: cache and workspace folders say
+    nothing to the user (and are not theirs to see on a shared server)."""
+    if isinstance(exc, TwofaceError):
+        return f"{Path(exc.path).name or exc.path}: {exc.problem}"
+    if isinstance(exc, ConfigError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        name = Path(exc.filename).name if exc.filename else "file"
+        return f"{name}: {exc.strerror or exc}"
+    _log.exception("unexpected failure in the page")
+    first = (str(exc).strip().splitlines() or [""])[0][:200]
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 def _path(value) -> str | None:
@@ -262,18 +279,27 @@ def _train_tab(ws: Workspace, lists: _Lists) -> None:
             model=name,
             faceset_a=None if resuming else a,
             faceset_b=None if resuming else b,
-            arch=arch_name or None,
+            arch=None if resuming else (arch_name or None),  # a resume keeps the model's own
             minutes=float(budget) if budget else None,
         )
-        return jobs.start(ws, req).line()
+        line = jobs.start(ws, req).line()
+        own = _model_arch(folder) if resuming else None
+        if own and arch_name and arch_name != own:
+            line += f" (resumed as {own}, its own architecture; {arch_name} is for new models)"
+        return line
 
     @page_errors
     def stop():
         return jobs.stop(ws).line()
 
     def poll(name):
-        state = jobs.status(ws)
-        folder = ws.model(state.model or name) if (state.model or name) else None
+        """The status line, preview, loss plot and log tail; a problem is the status line (the
+        timer calls this every 2 s, so it never raises)."""
+        try:
+            state = jobs.status(ws)
+            folder = ws.model(state.model or name) if (state.model or name) else None
+        except Exception as exc:
+            return error_line(exc), None, None, jobs.log_tail(ws)
         shown = [
             folder / f if folder and (folder / f).exists() else None for f in ("preview.png", "loss.png")
         ]
@@ -282,7 +308,16 @@ def _train_tab(ws: Workspace, lists: _Lists) -> None:
     outs = [status, preview, losses, log]
     start_btn.click(start, [model, face_a, face_b, arch, minutes], status, api_name="train")
     stop_btn.click(stop, None, status, api_name="stop")
-    gr.Timer(STATUS_EVERY).tick(page_errors(poll), [model], outs, api_name="train_status")
+    gr.Timer(STATUS_EVERY).tick(poll, [model], outs, api_name="train_status")
+
+
+def _model_arch(folder: Path) -> str | None:
+    import json
+
+    try:
+        return json.loads((folder / "model.json").read_text()).get("model")
+    except (OSError, ValueError):
+        return None
 
 
 # --- Convert ---------------------------------------------------------------------------------
@@ -376,7 +411,7 @@ def _oneshot_tab(ws: Workspace) -> None:
     def swap(face_path, target_file, method, progress=gr.Progress(track_tqdm=True)):
         if not face_path:
             raise TwofaceError("face", "give a face photo")
-        face_file = ws.keep_upload(_path(face_path))
+        face_file = actions.keep_media(ws, _path(face_path))
         target_path = actions.gather(ws, _paths([target_file]), [])[0]
         out = actions.one_shot(ws, face_file, target_path, method)
         is_video = actions.media_kind(out) == "video"
@@ -401,8 +436,8 @@ def _live_tab(ws: Workspace, lists: _Lists) -> None:
         if image is None:
             return None, ""
         key = (str(ws.confine(_path(face_path))) if face_path else None, name or None)  # no copy per frame
-        if not any(key):
-            raise TwofaceError("live", "give a face photo or pick a model")
+        if not any(key):  # said in the fps box: raising would fail every frame of the stream
+            return None, "give a face photo or pick a model"
         session = sessions.get(request.session_hash)
         if session is None or session.key != (str(key[0]), key[1]):
             session = actions.LiveSession(ws, Path(key[0]) if key[0] else None, key[1])
@@ -435,9 +470,12 @@ def _listing(ws: Workspace) -> str:
     """The workspace's face sets (faces), models (architecture, step) and files, as Markdown."""
     import json
 
-    def count(name: str) -> int:
-        with open(ws.faceset(name) / "faces.jsonl") as fh:
-            return sum(1 for line in fh if line.strip())
+    def count(name: str) -> str:
+        try:
+            with open(ws.faceset(name) / "faces.jsonl") as fh:
+                return f"{sum(1 for line in fh if line.strip())} faces"
+        except OSError as exc:
+            return f"unreadable: {exc.strerror}"
 
     def model(name: str) -> str:
         try:
@@ -446,7 +484,7 @@ def _listing(ws: Workspace) -> str:
         except (OSError, ValueError):
             return "damaged model.json"
 
-    rows = ["**Face sets:** " + (", ".join(f"{n} ({count(n)} faces)" for n in ws.facesets()) or "none")]
+    rows = ["**Face sets:** " + (", ".join(f"{n} ({count(n)})" for n in ws.facesets()) or "none")]
     rows.append("**Models:** " + (", ".join(f"{n} ({model(n)})" for n in ws.models()) or "none"))
     rows.append("**Inputs:** " + (", ".join(ws.inputs()) or "none"))
     rows.append(f"**Results:** {len(ws.outputs())} files in `outputs/`")

@@ -25,6 +25,8 @@ from twoface.errors import TwofaceError
 from twoface.ui.workspace import Workspace
 
 LOCK, RECORD, LOG = "train.lock", "train.json", "train.log"
+START_LOCK = "start.lock"  # held by a start() from its check to the worker holding LOCK
+START_WAIT = 30.0  # seconds a second Start waits for the first to settle
 UI_SAVE_EVERY = 25  # steps between saves: how often the page's preview can change
 
 
@@ -165,25 +167,50 @@ def _check_faceset(path: Path) -> None:
 
 def start(ws: Workspace, req: TrainRequest, wait: float = 10.0) -> JobStatus:
     """Start ``twoface train`` for ``req`` in a background process (after :func:`check_request`)
-    and wait until it holds the lock, so that a second start is refused."""
-    check_request(ws, req)
+    and wait until it holds the lock, so that a second start is refused. Two starts at once are
+    taken in turn (``jobs/start.lock``): the second sees the first's job and is refused."""
+    with _start_lock(ws):
+        check_request(ws, req)
+        proc = _spawn(ws, req)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and proc.poll() is None:
+            if read_record(ws).get("pid") == proc.pid and is_running(ws):
+                break
+            time.sleep(0.05)
+        if proc.poll() == BUSY:
+            raise TwofaceError(req.model, "another training job holds this workspace; stop it first")
+    return status(ws)
+
+
+BUSY = 4  # the worker's exit code when another worker holds the lock
+
+
+@contextlib.contextmanager
+def _start_lock(ws: Workspace):
+    with open(_jobs(ws) / START_LOCK, "a+") as fh:
+        deadline = time.monotonic() + START_WAIT
+        while not try_lock(fh):
+            if time.monotonic() > deadline:
+                raise TwofaceError("training", "another Start is still starting; try again")
+            time.sleep(0.05)
+        try:
+            yield
+        finally:
+            unlock(fh)
+
+
+def _spawn(ws: Workspace, req: TrainRequest) -> subprocess.Popen:
     log = open(_jobs(ws) / LOG, "w")  # noqa: SIM115 (handed to the child)
     flags = subprocess.CREATE_NEW_PROCESS_GROUP if sys.platform == "win32" else 0
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "twoface.ui.worker", str(ws.root), req.model, *req.argv(ws)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=sys.platform != "win32",
-        creationflags=flags,
-    )
-    log.close()
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline and proc.poll() is None:
-        if read_record(ws).get("pid") == proc.pid and is_running(ws):
-            break
-        time.sleep(0.05)
-    return status(ws)
+    with log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "twoface.ui.worker", str(ws.root), req.model, *req.argv(ws)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=sys.platform != "win32",
+            creationflags=flags,
+        )
 
 
 def stop(ws: Workspace, wait: float = 300.0) -> JobStatus:
@@ -205,12 +232,19 @@ def status(ws: Workspace) -> JobStatus:
     record = read_record(ws)
     if not record:
         return JobStatus("none")
-    model = record.get("model")
-    state = "running" if is_running(ws) else record.get("state", "failed")
-    if state == "running" and record.get("state") != "running":
-        state = "starting"
+    model, recorded = record.get("model"), record.get("state", "failed")
+    message = _last_problem(ws)
+    if is_running(ws):
+        state = "running" if recorded == "running" else "starting"
+    elif recorded == "running":  # the worker died without its finally: SIGKILL, out of memory
+        state, message = "failed", DIED
+    else:
+        state = recorded
     step, rate = progress(ws.model(model)) if model else (0, 0.0)
-    return JobStatus(state, model, step, rate if state == "running" else 0.0, _last_problem(ws))
+    return JobStatus(state, model, step, rate if state == "running" else 0.0, message)
+
+
+DIED = "the training process was killed (out of memory?); the model holds its last save"
 
 
 def progress(folder: Path, window: int = 50) -> tuple[int, float]:

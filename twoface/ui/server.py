@@ -70,6 +70,17 @@ def prepare(cfg: UiConfig):
     return ws, build(ws)
 
 
+SERVED = ("inputs", "faces", "models", "outputs")  # what the page shows; never .gradio/ or jobs/
+
+
+def served_paths(ws) -> list[str]:
+    """The folders Gradio may serve inline. Gradio serves ``allowed_paths`` inline whatever their
+    type, so the upload cache stays out: there it serves only image, audio, video and plain
+    text inline (an uploaded .html or .svg comes as a download), and ``inputs/`` holds only
+    files that passed :func:`twoface.ui.actions.check_media`."""
+    return [str(ws.folder(name)) for name in SERVED]
+
+
 def launch(cfg: UiConfig, block: bool = True, report=print):
     """Start the server; with ``block`` it runs until Ctrl-C, else returns the Blocks (call
     ``.close()``)."""
@@ -83,7 +94,7 @@ def launch(cfg: UiConfig, block: bool = True, report=print):
         server_name=cfg.host,
         server_port=cfg.port,
         auth=cfg.credentials(),
-        allowed_paths=[str(ws.root), *map(str, ws.extra_roots)],
+        allowed_paths=served_paths(ws),
         max_file_size=f"{cfg.max_upload_mb}mb",
         inbrowser=cfg.open_browser,
         prevent_thread_lock=not block,

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from twoface.extract.faceset import atomic_write_text
-from twoface.ui.jobs import LOCK, RECORD, try_lock
+from twoface.ui.jobs import BUSY, LOCK, RECORD, try_lock
 
 LOCK_WAIT = 3.0  # seconds to wait for the lock: the page may hold it shared for a moment
 
@@ -43,7 +43,7 @@ def main(argv: list[str]) -> int:
     lock = _take_lock(jobs)
     if lock is None:
         print("twoface: another training job holds this workspace", flush=True)
-        return 4
+        return BUSY
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Stop = Ctrl-C, even if inherited off
     if hasattr(signal, "SIGBREAK"):  # Windows: the page sends CTRL_BREAK_EVENT
         signal.signal(signal.SIGBREAK, signal.default_int_handler)
@@ -53,6 +53,7 @@ def main(argv: list[str]) -> int:
     try:
         code = cli.main(train_argv)
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Stop must not cut the record
         state = "finished" if code in (0, 130) else "failed"
         _record(jobs, **info, state=state, exit_code=code, ended=time.time())
         sys.stdout.flush()

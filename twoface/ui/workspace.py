@@ -74,12 +74,18 @@ class Workspace:
         return self.root / "models" / check_name(name, "model")
 
     def facesets(self) -> list[str]:
-        """Names of the face sets (folders with a ``faces.jsonl``), sorted."""
-        return sorted(p.name for p in (self.root / "faces").iterdir() if (p / "faces.jsonl").exists())
+        """Names of the face sets (folders with a ``faces.jsonl`` and a usable name), sorted."""
+        return self._named("faces", "faces.jsonl")
 
     def models(self) -> list[str]:
-        """Names of the model folders (with a ``model.json``), sorted."""
-        return sorted(p.name for p in (self.root / "models").iterdir() if (p / "model.json").exists())
+        """Names of the model folders (with a ``model.json`` and a usable name), sorted."""
+        return self._named("models", "model.json")
+
+    def _named(self, folder: str, marker: str) -> list[str]:
+        """Sub-folders of ``folder`` that hold ``marker``; a folder put there by hand under a name
+        :func:`check_name` refuses (a space, say) is left out rather than break the page."""
+        found = (p.name for p in (self.root / folder).iterdir() if (p / marker).exists())
+        return sorted(n for n in found if _NAME.match(n) and ".." not in n)
 
     def inputs(self) -> list[str]:
         """Files in ``inputs/``, sorted by name."""
