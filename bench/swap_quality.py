@@ -1,14 +1,16 @@
 """Swap quality benchmark (not in CI): trains one model from scratch on a pair of clips and
 prints one JSON object with its quality at several points of one run.
 
-Pairs: ``grid`` (the bundled GRID speakers s1 = A, s2 = B, faces 100-140 px) and ``hires``
+Pairs: ``grid`` (the bundled GRID speakers s1 = A, s2 = B, faces 100-140 px), ``hires``
 (``../shared/data/hires/talk_a`` and ``talk_b``, faces ~250 px; read from ``../shared`` only,
-skipped when absent). The last 20% of each clip's frames are held out; the model trains on the
-rest for ``--minutes`` (default 20) with ``twoface train``'s defaults, in one run (so the
-learning-rate schedule and the sharpening phase span the whole budget), and copies itself at
-``--every`` minute marks. Each copy is then judged on the held-out frames by
-:func:`twoface.evaluate.judge` (identity transfer, sharpness against a perfect model's ceiling,
-mouth-opening correlation, flicker, reconstruction SSIM) and a sheet is written next to it.
+skipped when absent) and ``selfie`` (``../shared/data/multi/selfie.mp4``: two people taking turns,
+backlit, split by dlib identity; footage the recipe was never tuned on). The last 20% of each
+side's frames are held out; the model trains on the rest for ``--minutes`` (default 20) with
+``twoface train``'s defaults, in one run (so the learning-rate schedule and the sharpening
+phase span the whole budget), and copies itself at ``--every`` minute marks. Each copy is then
+judged on the held-out frames by :func:`twoface.evaluate.judge` (identity transfer, sharpness
+against a perfect model's ceiling, mouth-opening correlation, flicker, reconstruction SSIM) and
+a sheet is written next to it.
 
 ``--work DIR`` keeps face sets and models there: a second call with the same ``--work``
 evaluates again without training (``--retrain`` trains afresh).
@@ -30,23 +32,51 @@ HELD_OUT = 0.2
 PAIRS = {
     "grid": (ROOT / "samples/grid/s1.mp4", ROOT / "samples/grid/s2.mp4"),
     "hires": (SHARED / "hires/talk_a.mp4", SHARED / "hires/talk_b.mp4"),
+    # one clip, two people taking turns (backlit, faces turning away): A is the person seen most
+    "selfie": (SHARED / "multi/selfie.mp4", None),
 }
 
 
 def prepare(pair: str, work: Path) -> None:
     """Face sets ``A``/``B`` (all frames) and ``A_train``/``B_train`` (the first 80%)."""
     from twoface.config import ExtractConfig
-    from twoface.extract.faceset import FaceSet
     from twoface.extract.pipeline import extract
+
+    clip_a, clip_b = PAIRS[pair]
+    if all((work / f"{side}_train" / "faces.jsonl").exists() for side in "AB"):
+        return
+    if clip_b is None:
+        extract([clip_a], work / "both", ExtractConfig(progress=False), lambda _m: None)
+        _split_people(work)
+    else:
+        for side, clip in (("A", clip_a), ("B", clip_b)):
+            extract([clip], work / side, ExtractConfig(progress=False), lambda _m: None)
+    for side in "AB":
+        _hold_out(work, side)
+
+
+def _split_people(work: Path) -> None:
+    """``both`` split by dlib identity: the largest group is A, the next B."""
+    import numpy as np
+
+    from twoface.extract.faceset import FaceSet
+    from twoface.extract.identity import cluster
     from twoface.extract.sort import write_subset
 
-    for side, clip in zip("AB", PAIRS[pair], strict=True):
-        if (work / f"{side}_train" / "faces.jsonl").exists():
-            continue
-        extract([clip], work / side, ExtractConfig(progress=False), lambda _m: None)
-        faceset = FaceSet.open(work / side)
-        records = sorted(faceset.records(), key=lambda r: r.frame_index)
-        write_subset(faceset, records[: int(len(records) * (1 - HELD_OUT))], work / f"{side}_train")
+    both = FaceSet.open(work / "both")
+    records = both.records()
+    labels = cluster(np.stack([r.embedding_array() for r in records]))
+    for side, label in (("A", 0), ("B", 1)):
+        write_subset(both, [r for r, k in zip(records, labels, strict=True) if k == label], work / side)
+
+
+def _hold_out(work: Path, side: str) -> None:
+    from twoface.extract.faceset import FaceSet
+    from twoface.extract.sort import write_subset
+
+    faceset = FaceSet.open(work / side)
+    records = sorted(faceset.records(), key=lambda r: r.frame_index)
+    write_subset(faceset, records[: int(len(records) * (1 - HELD_OUT))], work / f"{side}_train")
 
 
 def held_out(work: Path, side: str) -> list:

@@ -97,6 +97,20 @@ def test_multi_person_clip_gives_several_identities(event_faceset):
     assert (sizes >= 20).sum() >= 2
 
 
+def test_people_taking_turns_each_get_their_own_group(samples, tmp_path):
+    """The selfie clip: three people take turns (a woman with glasses, a man in a helmet, a
+    woman without either). Face to face they are 0.60-0.80 apart in dlib, but the means of
+    their groups only 0.53-0.70, so merging groups by their means made two people one."""
+    out = tmp_path / "faces"
+    extract([samples / "multi/selfie_10s.mp4"], out, quiet(), report=lambda _m: None)
+    records = FaceSet.open(out).records()
+    labels = cluster(np.stack([r.embedding_array() for r in records]))
+    by_frame = {r.frame_index: lab for r, lab in zip(records, labels, strict=True)}
+    turns = [by_frame[f] for f in (20, 60, 85)]  # the first turn of each person
+    assert len(set(turns)) == 3, turns
+    assert (np.bincount(labels) >= 40).sum() == 3
+
+
 def test_keep_reference_keeps_only_that_person(event_faceset, samples, tmp_path):
     """A photo of one person cut from the clip, used with --keep, keeps only that person."""
     records = event_faceset.records()
