@@ -110,6 +110,28 @@ def test_uploaded_pages_are_never_served_inline(ui_server, client, samples, tmp_
             planted.unlink()
 
 
+def test_an_older_workspace_is_made_safe_and_bad_names_get_a_line(tmp_path):
+    """A workspace from before uploads were checked may hold a page in inputs/, which is served
+    inline: starting the server moves it to jobs/not_media/, where nothing is served. In a
+    workspace with no job yet, the status timer answers a bad model name with one line."""
+    from gradio_client import Client
+
+    root = tmp_path / "old_ws"
+    (root / "inputs").mkdir(parents=True)
+    old_page = root / "inputs" / "old.html"
+    old_page.write_text("<script>alert(1)</script>")
+    url, demo = serve(root)
+    try:
+        assert not old_page.exists() and (root / "jobs/not_media/old.html").exists()
+        assert _served(f"{url}gradio_api/file={root / 'jobs/not_media/old.html'}")[0] in (403, 404)
+        client = Client(url, verbose=False, download_files=str(tmp_path / "dl"))
+        line, preview, losses, _log = client.predict("../bad", api_name="/train_status")
+        assert line == "bad: not a usable model name (letters, digits, _ . - only)"  # named by file name
+        assert preview is None and losses is None
+    finally:
+        demo.close()
+
+
 def test_other_hosts_need_a_password(tmp_path):
     with pytest.raises(ConfigError, match="--auth"):
         UiConfig(workspace=str(tmp_path), host="0.0.0.0")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import time
 from collections import OrderedDict
 from pathlib import Path
@@ -30,7 +31,9 @@ from twoface.ui.workspace import Workspace
 
 _log = logging.getLogger("twoface.ui")
 PER_PERSON = 4  # faces shown for each person found
+PICTURES = ("preview.png", "loss.png")  # what the Train tab shows of the model folder
 STATUS_EVERY = 2.0  # seconds between training-status refreshes
+RETRY_LIVE = 5.0  # seconds before the Live tab tries a refused photo or model again
 TITLE = "twoface: consent-based face swapping (every output is labelled synthetic)"
 
 
@@ -46,6 +49,8 @@ def page_errors(fn):
         except gr.Error:
             raise
         except Exception as exc:  # the page shows one line whatever went wrong
+            if not isinstance(exc, (TwofaceError, ConfigError, OSError)):
+                _log.exception("unexpected failure in the page")
             raise gr.Error(error_line(exc), print_exception=False) from None
 
     return wrapped
@@ -59,9 +64,9 @@ def error_line(exc: BaseException) -> str:
     if isinstance(exc, ConfigError):
         return str(exc)
     if isinstance(exc, OSError):
-        name = Path(exc.filename).name if exc.filename else "file"
+        named = isinstance(exc.filename, (str, bytes, os.PathLike))
+        name = Path(os.fsdecode(exc.filename)).name if named else "file"
         return f"{name}: {exc.strerror or exc}"
-    _log.exception("unexpected failure in the page")
     first = (str(exc).strip().splitlines() or [""])[0][:200]
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
@@ -298,12 +303,10 @@ def _train_tab(ws: Workspace, lists: _Lists) -> None:
         try:
             state = jobs.status(ws)
             folder = ws.model(state.model or name) if (state.model or name) else None
+            shown = [folder / f if folder and (folder / f).exists() else None for f in PICTURES]
+            return state.line(), *[str(p) if p else None for p in shown], jobs.log_tail(ws)
         except Exception as exc:
             return error_line(exc), None, None, jobs.log_tail(ws)
-        shown = [
-            folder / f if folder and (folder / f).exists() else None for f in ("preview.png", "loss.png")
-        ]
-        return state.line(), *[str(p) if p else None for p in shown], jobs.log_tail(ws)
 
     outs = [status, preview, losses, log]
     start_btn.click(start, [model, face_a, face_b, arch, minutes], status, api_name="train")
@@ -430,6 +433,7 @@ def _live_tab(ws: Workspace, lists: _Lists) -> None:
         shown = gr.Image(label="swapped (labelled SYNTHETIC)", interactive=False)
     fps = gr.Textbox(label="frames per second", interactive=False)
     sessions: OrderedDict[str, actions.LiveSession] = OrderedDict()
+    refused: dict[tuple, tuple[str, float]] = {}  # (photo, model) -> why it cannot run, when
 
     @page_errors
     def frame(image, face_path, name, request: gr.Request):
@@ -438,9 +442,16 @@ def _live_tab(ws: Workspace, lists: _Lists) -> None:
         key = (str(ws.confine(_path(face_path))) if face_path else None, name or None)  # no copy per frame
         if not any(key):  # said in the fps box: raising would fail every frame of the stream
             return None, "give a face photo or pick a model"
+        why, when = refused.get(key, ("", -RETRY_LIVE))
+        if time.monotonic() - when < RETRY_LIVE:  # not retried (and rebuilt) on every frame
+            return None, why
         session = sessions.get(request.session_hash)
         if session is None or session.key != (str(key[0]), key[1]):
-            session = actions.LiveSession(ws, Path(key[0]) if key[0] else None, key[1])
+            try:
+                session = actions.LiveSession(ws, Path(key[0]) if key[0] else None, key[1])
+            except TwofaceError as exc:  # a missing or damaged model, a photo with no face
+                refused[key] = (error_line(exc), time.monotonic())
+                return None, refused[key][0]
             sessions[request.session_hash] = session
             while len(sessions) > 4:
                 sessions.popitem(last=False)

@@ -165,11 +165,12 @@ def _check_faceset(path: Path) -> None:
             raise TwofaceError(path.name, "face set is empty: extract faces into it first")
 
 
-def start(ws: Workspace, req: TrainRequest, wait: float = 10.0) -> JobStatus:
+def start(ws: Workspace, req: TrainRequest, wait: float = 120.0) -> JobStatus:
     """Start ``twoface train`` for ``req`` in a background process (after :func:`check_request`)
-    and wait until it holds the lock, so that a second start is refused. Two starts at once are
-    taken in turn (``jobs/start.lock``): the second sees the first's job and is refused."""
-    with _start_lock(ws):
+    and wait (up to ``wait`` s) until it holds the lock, so that a second start is refused. Two
+    starts at once are taken in turn (``jobs/start.lock``, held until the worker holds its lock
+    or has exited): the second sees the first's job and is refused."""
+    with _start_lock(ws, wait + START_WAIT):
         check_request(ws, req)
         proc = _spawn(ws, req)
         deadline = time.monotonic() + wait
@@ -186,9 +187,9 @@ BUSY = 4  # the worker's exit code when another worker holds the lock
 
 
 @contextlib.contextmanager
-def _start_lock(ws: Workspace):
+def _start_lock(ws: Workspace, patience: float):
     with open(_jobs(ws) / START_LOCK, "a+") as fh:
-        deadline = time.monotonic() + START_WAIT
+        deadline = time.monotonic() + patience
         while not try_lock(fh):
             if time.monotonic() > deadline:
                 raise TwofaceError("training", "another Start is still starting; try again")
@@ -200,7 +201,7 @@ def _start_lock(ws: Workspace):
 
 
 def _spawn(ws: Workspace, req: TrainRequest) -> subprocess.Popen:
-    log = open(_jobs(ws) / LOG, "w")  # noqa: SIM115 (handed to the child)
+    log = open(_jobs(ws) / LOG, "a")  # noqa: SIM115 (the child's; it empties it once it holds LOCK)
     flags = subprocess.CREATE_NEW_PROCESS_GROUP if sys.platform == "win32" else 0
     with log:
         return subprocess.Popen(
@@ -232,9 +233,12 @@ def status(ws: Workspace) -> JobStatus:
     record = read_record(ws)
     if not record:
         return JobStatus("none")
+    running = is_running(ws)
+    if not running:  # read again: the worker writes its last record before it lets go of LOCK
+        record = read_record(ws) or record
     model, recorded = record.get("model"), record.get("state", "failed")
     message = _last_problem(ws)
-    if is_running(ws):
+    if running:
         state = "running" if recorded == "running" else "starting"
     elif recorded == "running":  # the worker died without its finally: SIGKILL, out of memory
         state, message = "failed", DIED
@@ -253,13 +257,13 @@ def progress(folder: Path, window: int = 50) -> tuple[int, float]:
     try:
         rows = (folder / "loss.csv").read_text().strip().splitlines()[1:]
         batch = json.loads((folder / "model.json").read_text())["config"]["batch"]
-    except (OSError, ValueError, KeyError):
+        if not rows:
+            return 0, 0.0
+        last = rows[-1].split(",")
+        first = rows[max(0, len(rows) - window)].split(",")
+        steps, seconds = int(last[0]) - int(first[0]), float(last[3]) - float(first[3])
+    except (OSError, ValueError, KeyError, IndexError, TypeError):  # missing, half-written
         return 0, 0.0
-    if not rows:
-        return 0, 0.0
-    last = rows[-1].split(",")
-    first = rows[max(0, len(rows) - window)].split(",")
-    steps, seconds = int(last[0]) - int(first[0]), float(last[3]) - float(first[3])
     rate = 2 * batch * steps / seconds if steps > 0 and seconds > 0 else 0.0
     return int(last[0]), rate
 

@@ -85,6 +85,8 @@ def launch(cfg: UiConfig, block: bool = True, report=print):
     """Start the server; with ``block`` it runs until Ctrl-C, else returns the Blocks (call
     ``.close()``)."""
     ws, demo = prepare(cfg)
+    if moved := ws.set_aside_non_media():
+        report(f"ui: {len(moved)} files in inputs/ are not photos or videos: moved to jobs/not_media/")
     if cfg.host not in LOCAL_HOSTS:
         report(
             f"ui: WARNING: serving on {cfg.host}: anyone who can reach it and knows the password can use it"

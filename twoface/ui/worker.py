@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from twoface.extract.faceset import atomic_write_text
-from twoface.ui.jobs import BUSY, LOCK, RECORD, try_lock
+from twoface.ui.jobs import BUSY, LOCK, LOG, RECORD, try_lock
 
 LOCK_WAIT = 3.0  # seconds to wait for the lock: the page may hold it shared for a moment
 
@@ -41,9 +41,10 @@ def main(argv: list[str]) -> int:
     root, model, *train_argv = argv
     jobs = Path(root) / "jobs"
     lock = _take_lock(jobs)
-    if lock is None:
-        print("twoface: another training job holds this workspace", flush=True)
+    if lock is None:  # says nothing: the log is the running job's (start() reports BUSY)
         return BUSY
+    with open(jobs / LOG, "a") as fh:  # this job's log from here (stdout appends to it)
+        fh.truncate(0)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Stop = Ctrl-C, even if inherited off
     if hasattr(signal, "SIGBREAK"):  # Windows: the page sends CTRL_BREAK_EVENT
         signal.signal(signal.SIGBREAK, signal.default_int_handler)
@@ -53,7 +54,9 @@ def main(argv: list[str]) -> int:
     try:
         code = cli.main(train_argv)
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Stop must not cut the record
+        for sig in (signal.SIGINT, getattr(signal, "SIGBREAK", None)):  # a second Stop must
+            if sig is not None:  # not cut the record (SIGBREAK: the page's Stop on Windows)
+                signal.signal(sig, signal.SIG_IGN)
         state = "finished" if code in (0, 130) else "failed"
         _record(jobs, **info, state=state, exit_code=code, ended=time.time())
         sys.stdout.flush()

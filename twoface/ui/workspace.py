@@ -27,6 +27,12 @@ FOLDERS = ("inputs", "faces", "models", "outputs", "jobs")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
+def _is_media(path: Path) -> bool:
+    from twoface.media.read import IMAGE_EXTS, VIDEO_EXTS
+
+    return path.suffix.lower() in IMAGE_EXTS | VIDEO_EXTS
+
+
 def check_name(name: str, what: str) -> str:
     """A face-set or model name: letters, digits, ``_ . -``, no path separators, at most 64."""
     name = (name or "").strip()
@@ -88,8 +94,20 @@ class Workspace:
         return sorted(n for n in found if _NAME.match(n) and ".." not in n)
 
     def inputs(self) -> list[str]:
-        """Files in ``inputs/``, sorted by name."""
-        return sorted(p.name for p in (self.root / "inputs").iterdir() if p.is_file())
+        """Photos and videos in ``inputs/`` (by extension), sorted by name."""
+        return sorted(p.name for p in (self.root / "inputs").iterdir() if p.is_file() and _is_media(p))
+
+    def set_aside_non_media(self) -> list[str]:
+        """Move files of ``inputs/`` that are not photos or videos (by extension) to
+        ``jobs/not_media/``, which is not served: ``inputs/`` is served inline, and workspaces
+        made before uploads were checked may hold an uploaded page there. Their names."""
+        odd = [p for p in (self.root / "inputs").iterdir() if p.is_file() and not _is_media(p)]
+        if odd:
+            aside = self.root / "jobs" / "not_media"
+            aside.mkdir(exist_ok=True)
+            for path in odd:
+                shutil.move(path, free_name(aside, path.name))
+        return [p.name for p in odd]
 
     def outputs(self) -> list[Path]:
         """Result files in ``outputs/`` (not previews), newest first."""
