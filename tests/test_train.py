@@ -341,7 +341,7 @@ def test_the_gan_critic_learns_is_resumed_and_a_damaged_one_is_trained_afresh(gr
     assert any(not torch.equal(first[k], v) for k, v in critic.state_dict().items())  # it trained
     # a resume without --gan keeps the model's own weight and the critic's weights
     lines = []
-    train(quick(folder, grid_pair, iterations=5, gan_start=0.0, gan_min_steps=0), report=lines.append)
+    train(quick(folder, grid_pair, iterations=5, gan_start=0.0, gan_min_steps=0), report=_said(lines))
     assert checkpoint.read_meta(folder)["config"]["gan"] == 0.3 and not lines
     second = load_file(str(folder / "discriminator.safetensors"))
     assert any(not torch.equal(first[k], second[k]) for k in first)
@@ -349,12 +349,12 @@ def test_the_gan_critic_learns_is_resumed_and_a_damaged_one_is_trained_afresh(gr
     data = (folder / "discriminator.safetensors").read_bytes()
     (folder / "discriminator.safetensors").write_bytes(data[: len(data) // 3])
     result = train(
-        quick(folder, grid_pair, iterations=6, gan_start=0.0, gan_min_steps=0), report=lines.append
+        quick(folder, grid_pair, iterations=6, gan_start=0.0, gan_min_steps=0), report=_said(lines)
     )
     assert result.step == 6 and len(lines) == 1 and "discriminator.safetensors" in lines[0]
     # --gan 0 on resume turns it off, and says so
     lines.clear()
-    train(quick(folder, grid_pair, iterations=7, gan=0.0), report=lines.append)
+    train(quick(folder, grid_pair, iterations=7, gan=0.0), report=_said(lines))
     assert lines == [f"{folder}: resuming with --gan 0.0 (was 0.3)"]
 
 
@@ -372,3 +372,8 @@ def test_a_resume_applies_batch_and_loss_and_says_what_it_cannot_apply(grid_pair
     assert "--mask ignored" in text and "--init-from" in text and "ignored" in text
     rows = np.loadtxt(folder / "loss.csv", delimiter=",", skiprows=1)
     assert len(rows) == 3
+
+
+def _said(lines: list[str]):
+    """A report that keeps what train says but the small test face sets' "only N faces" line."""
+    return lambda line: None if "train much better" in line else lines.append(line)
