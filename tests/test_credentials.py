@@ -197,6 +197,22 @@ def test_a_corrupt_key_is_one_error_naming_it(tmp_path, monkeypatch, photo):
     assert not out.exists() and not list(tmp_path.glob(".*partial*"))
 
 
+def test_a_lone_or_missing_signer_flag_stops_before_any_work(tmp_path, samples, capsys):
+    """``--c2pa-cert`` without ``--c2pa-key`` (or a file that is not there) is one line and a
+    non-zero exit before the command starts, not a failure at the first file it writes."""
+    from twoface.cli import main
+
+    out = tmp_path / "out.jpg"
+    args = ["swap", "--face", str(samples / "identity/obama_1.jpg"), str(samples / "identity/biden_1.jpg")]
+    cert = resolve_signer().cert
+    assert main(["--c2pa-cert", str(cert), *args, "-o", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == "twoface: --c2pa-cert and --c2pa-key: give both or neither"
+    missing = tmp_path / "nope.key"
+    assert main(["--c2pa-cert", str(cert), "--c2pa-key", str(missing), *args, "-o", str(out)]) == 1
+    assert capsys.readouterr().err.strip() == f"twoface: {missing}: no such certificate or key file"
+    assert not out.exists()
+
+
 def test_a_certificate_outside_the_c2pa_profile_is_named(tmp_path, photo):
     cert, key = make_user_signer(tmp_path / "mine", key_ids=False)
     out = tmp_path / "out.png"

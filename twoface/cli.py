@@ -641,15 +641,22 @@ def _signing(args) -> None:
     variables (twoface.media.credentials.resolve_signer reads them)."""
     import os
 
-    for flag, env in ((args.c2pa_cert, "TWOFACE_C2PA_CERT"), (args.c2pa_key, "TWOFACE_C2PA_KEY")):
+    pair = (args.c2pa_cert, "TWOFACE_C2PA_CERT"), (args.c2pa_key, "TWOFACE_C2PA_KEY")
+    given = [flag for flag, _env in pair if flag]
+    if len(given) == 1:  # said now, not at the first file written after minutes of work
+        raise ConfigError("--c2pa-cert and --c2pa-key: give both or neither")
+    for flag in given:
+        if not Path(flag).expanduser().is_file():
+            raise TwofaceError(flag, "no such certificate or key file")
+    for flag, env in pair:
         if flag:
             os.environ[env] = flag
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _signing(args)
     try:
+        _signing(args)
         return args.func(args)
     except ConfigError as exc:
         _report(str(exc))
