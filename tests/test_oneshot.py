@@ -199,15 +199,23 @@ def test_live_bad_sources(samples, tmp_path, capsys):
 
 
 def test_virtual_camera_without_a_backend_says_what_to_install(samples, s1_clip, capsys):
-    """CI has no v4l2loopback device (and may lack pyvirtualcam): one line naming what to install."""
+    """CI has no v4l2loopback device (and may lack pyvirtualcam): one line naming what to install,
+    and the browser stream asked for beside it is not left listening."""
+    import socket
+
     from twoface.cli import main
 
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     argv = ["live", "--face", str(samples / "identity/biden_1.jpg"), "--source", str(s1_clip)]
-    code = main([*argv, "--virtual-camera", "--window", "off", "--seconds", "2"])
+    code = main([*argv, "--virtual-camera", "--stream", str(port), "--seconds", "2"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1
     assert len([ln for ln in err if ln.startswith("twoface: virtual camera:")]) == 1
     assert "pip install 'twoface[virtualcam]'" in err[-1] and "v4l2loopback" in err[-1]
+    with socket.socket() as again:
+        again.bind(("127.0.0.1", port))  # fails with EADDRINUSE if the stream was left open
 
 
 def test_label_moves_but_stays(samples):

@@ -321,16 +321,17 @@ class _Sinks:
             if cfg.stream_port is not None
             else (None if self.window or cfg.window == "off" else 8765)
         )
-        self.stream = MjpegServer(port) if port is not None else None
+        self.record, self.stream, self.recorder = record, None, None
+        self.virtual = VirtualCamera(report) if cfg.virtual_camera else None  # the likeliest to fail
+        try:
+            self.stream = MjpegServer(port) if port is not None else None
+            if cfg.record:
+                self.recorder = VideoWriter(Path(cfg.record), None, record, preset="veryfast", report=report)
+        except BaseException:  # what was opened is closed: a sink that cannot be made leaves nothing
+            self.close(failed=True)
+            raise
         if self.stream is not None:
             report(f"live: watch at http://127.0.0.1:{self.stream.port}/")
-        self.record = record
-        self.virtual = VirtualCamera(report) if cfg.virtual_camera else None
-        self.recorder = (
-            VideoWriter(Path(cfg.record), None, record, preset="veryfast", report=report)
-            if cfg.record
-            else None
-        )
 
     def show(self, image: np.ndarray, shown: np.ndarray, seconds: float) -> bool:
         """Send a frame; False when the user closed the window (q or Esc)."""
