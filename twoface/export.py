@@ -65,12 +65,12 @@ class DfmGraph(nn.Module):
         code = self.model.encoder(x)
         drawn_b = self.model.decoder("b")(code)
         rgb_b = self.refiner(drawn_b[:, :3]) if self.refiner is not None else drawn_b[:, :3]
-        if self.morph:
-            drawn_a = self.model.decoder("a")(code)
+        drawn_a = self.model.decoder("a")(code) if self.morph or self.model.arch.mask else None
+        if self.morph:  # decoder A runs once, for the morph and the mask both
             m = morph_value[0].reshape(1, 1, 1, 1)
             rgb_b = m * rgb_b + (1 - m) * drawn_a[:, :3]
         if self.model.arch.mask:
-            mask_a = self.model.decoder("a")(code)[:, 3:4]
+            mask_a = drawn_a[:, 3:4]
             mask_b = drawn_b[:, 3:4]
         else:
             mask_a = mask_b = self.mask.expand(x.shape[0], 1, -1, -1)
