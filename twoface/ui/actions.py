@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from twoface.errors import TwofaceError
-from twoface.media.read import IMAGE_EXTS, VIDEO_EXTS, iter_frames, media_kind, video_info
+from twoface.media.read import iter_frames, media_kind, video_info
 from twoface.media.write import IMAGE_OUT
-from twoface.ui.workspace import Workspace, check_name, free_name
+from twoface.ui.workspace import Workspace, check_name, free_name, is_media
 
 Report = Callable[[str], None]
 GALLERY_LIMIT = 120  # faces shown per gallery (the set itself may hold more)
@@ -28,9 +28,8 @@ def _quiet(_line: str) -> None:
 
 def check_media(path: Path) -> Path:
     """``path`` if it is an image or a readable video, else TwofaceError naming it."""
-    suffix = path.suffix.lower()
-    if suffix not in IMAGE_EXTS | VIDEO_EXTS:
-        raise TwofaceError(path.name, f"not an image or video ({suffix or 'no extension'})")
+    if not is_media(path):
+        raise TwofaceError(path.name, f"not an image or video ({path.suffix.lower() or 'no extension'})")
     if media_kind(path) == "video":
         video_info(path)  # a broken file fails here, with its name
     return path

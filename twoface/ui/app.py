@@ -288,7 +288,7 @@ def _train_tab(ws: Workspace, lists: _Lists) -> None:
             minutes=float(budget) if budget else None,
         )
         line = jobs.start(ws, req).line()
-        own = _model_arch(folder) if resuming else None
+        own = jobs.stored_arch(folder) if resuming else None
         if own and arch_name and arch_name != own:
             line += f" (resumed as {own}, its own architecture; {arch_name} is for new models)"
         return line
@@ -312,15 +312,6 @@ def _train_tab(ws: Workspace, lists: _Lists) -> None:
     start_btn.click(start, [model, face_a, face_b, arch, minutes], status, api_name="train")
     stop_btn.click(stop, None, status, api_name="stop")
     gr.Timer(STATUS_EVERY).tick(poll, [model], outs, api_name="train_status")
-
-
-def _model_arch(folder: Path) -> str | None:
-    import json
-
-    try:
-        return json.loads((folder / "model.json").read_text()).get("model")
-    except (OSError, ValueError):
-        return None
 
 
 # --- Convert ---------------------------------------------------------------------------------

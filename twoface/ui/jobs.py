@@ -139,12 +139,8 @@ def check_request(ws: Workspace, req: TrainRequest) -> None:
         running = read_record(ws).get("model", "?")
         raise TwofaceError(req.model, f"a training job is already running here ({running}); stop it first")
     folder = ws.model(req.model)
-    meta_path = folder / "model.json"
-    if meta_path.exists():
-        try:
-            stored = json.loads(meta_path.read_text()).get("model")
-        except ValueError:
-            raise TwofaceError(meta_path, "damaged model.json") from None
+    if (folder / "model.json").exists():
+        stored = stored_arch(folder)
         if req.arch and stored != req.arch:
             raise TwofaceError(
                 req.model, f"holds a {stored} model, not {req.arch}; pick {stored} or a new name"
@@ -154,6 +150,18 @@ def check_request(ws: Workspace, req: TrainRequest) -> None:
     for name in (req.faceset_a, req.faceset_b):
         if name:
             _check_faceset(ws.faceset(name))
+
+
+def stored_arch(folder: Path) -> str | None:
+    """The architecture a model folder holds (None: no model there yet); TwofaceError when its
+    ``model.json`` is damaged."""
+    meta_path = folder / "model.json"
+    if not meta_path.exists():
+        return None
+    try:
+        return json.loads(meta_path.read_text()).get("model")
+    except ValueError:
+        raise TwofaceError(meta_path, "damaged model.json") from None
 
 
 def _check_faceset(path: Path) -> None:

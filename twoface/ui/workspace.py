@@ -27,16 +27,21 @@ FOLDERS = ("inputs", "faces", "models", "outputs", "jobs")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
-def _is_media(path: Path) -> bool:
+def is_media(path: Path) -> bool:
+    """A photo or video by its extension (what ``inputs/`` may hold)."""
     from twoface.media.read import IMAGE_EXTS, VIDEO_EXTS
 
     return path.suffix.lower() in IMAGE_EXTS | VIDEO_EXTS
 
 
+def _usable(name: str) -> bool:
+    return bool(_NAME.match(name)) and ".." not in name
+
+
 def check_name(name: str, what: str) -> str:
     """A face-set or model name: letters, digits, ``_ . -``, no path separators, at most 64."""
     name = (name or "").strip()
-    if not _NAME.match(name) or ".." in name:
+    if not _usable(name):
         raise TwofaceError(name or "(empty)", f"not a usable {what} name (letters, digits, _ . - only)")
     return name
 
@@ -91,17 +96,17 @@ class Workspace:
         """Sub-folders of ``folder`` that hold ``marker``; a folder put there by hand under a name
         :func:`check_name` refuses (a space, say) is left out rather than break the page."""
         found = (p.name for p in (self.root / folder).iterdir() if (p / marker).exists())
-        return sorted(n for n in found if _NAME.match(n) and ".." not in n)
+        return sorted(filter(_usable, found))
 
     def inputs(self) -> list[str]:
         """Photos and videos in ``inputs/`` (by extension), sorted by name."""
-        return sorted(p.name for p in (self.root / "inputs").iterdir() if p.is_file() and _is_media(p))
+        return sorted(p.name for p in (self.root / "inputs").iterdir() if p.is_file() and is_media(p))
 
     def set_aside_non_media(self) -> list[str]:
         """Move files of ``inputs/`` that are not photos or videos (by extension) to
         ``jobs/not_media/``, which is not served: ``inputs/`` is served inline, and workspaces
         made before uploads were checked may hold an uploaded page there. Their names."""
-        odd = [p for p in (self.root / "inputs").iterdir() if p.is_file() and not _is_media(p)]
+        odd = [p for p in (self.root / "inputs").iterdir() if p.is_file() and not is_media(p)]
         if odd:
             aside = self.root / "jobs" / "not_media"
             aside.mkdir(exist_ok=True)
