@@ -108,6 +108,7 @@ def train_model(args, work: Path) -> float:
         gan=args.gan,
         gan_start=args.gan_start,
         loss=args.loss,
+        precision=args.precision,
         save_every=500,
         progress=False,
     )
@@ -133,8 +134,9 @@ def main() -> None:
     parser.add_argument("--sharpen", type=float, default=0.2)
     parser.add_argument("--schedule", default="cosine")
     parser.add_argument("--ema", action="store_true")
-    parser.add_argument("--refiner", action="store_true")
+    parser.add_argument("--refiner", type=int, nargs="?", const=2, default=0, help="B's refiner scale")
     parser.add_argument("--loss", default="ssim_l1")
+    parser.add_argument("--precision", default="auto", help="of training: auto, fp32 or bf16")
     parser.add_argument("--gan", type=float, help="patch discriminator weight (default: train's)")
     parser.add_argument("--gan-start", type=float, default=0.5)
     parser.add_argument("--threads", type=int, help="torch threads (two runs side by side: 1 each)")

@@ -16,7 +16,10 @@ Entries: each of ``--models`` as twoface trains it (one encoder pass over A and 
 the reference deepfakes "Original" autoencoder in plain PyTorch (two encoder passes, L1,
 per-tensor Adam, contiguous layout), whose parameter count is asserted equal to twoface's
 ``original``. Then ``reference_port_faces_per_s`` and ``<model>_over_reference_port`` (faces/s
-ratios). Run: ``.venv/bin/python bench/train.py [--models lite original] [--steps 15]``.
+ratios). ``--precisions fp32 bf16`` also times each model under bfloat16 autocast, as
+``twoface train`` runs it on CPUs that compute bf16 natively (``MODEL@bf16``, and its ratio
+over float32, ``MODEL@bf16_over_fp32``).
+Run: ``.venv/bin/python bench/train.py [--models lite original] [--steps 15] [--precisions fp32 bf16]``.
 """
 
 from __future__ import annotations
@@ -113,8 +116,8 @@ def measure(
     }
 
 
-def one_model(name: str, faces: tuple[str, str], batch: int, steps: int) -> dict:
-    """A twoface model as ``twoface train`` steps it on the CPU."""
+def one_model(name: str, faces: tuple[str, str], batch: int, steps: int, precision: str = "fp32") -> dict:
+    """A twoface model as ``twoface train`` steps it on the CPU, in ``precision``."""
     import torch
 
     from twoface.models.autoencoder import Paired
@@ -131,11 +134,11 @@ def one_model(name: str, faces: tuple[str, str], batch: int, steps: int) -> dict
 
     def step(batches: list) -> None:
         start = time.perf_counter()
-        train_step(runner, opt, LOSSES["ssim_l1"], batches, "cpu", tuner.layout())
+        train_step(runner, opt, LOSSES["ssim_l1"], batches, "cpu", tuner.layout(), precision=precision)
         tuner.record(time.perf_counter() - start)
 
     result = measure(faces, (model.arch.size, model.arch.out_size), batch, steps, flops, step)
-    return {**result, "layout": str(tuner.current).removeprefix("torch.")}
+    return {**result, "layout": str(tuner.current).removeprefix("torch."), "precision": precision}
 
 
 def one_port(faces: tuple[str, str], batch: int, steps: int) -> dict:
@@ -173,14 +176,21 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=["lite128", "lite", "lite-dense", "original"])
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--steps", type=int, default=15)
-    parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--precisions",
+        nargs="+",
+        default=["fp32"],
+        choices=["fp32", "bf16"],
+        help="time each model in these (bf16: entries named MODEL@bf16, and MODEL@bf16_over_fp32)",
+    )
+    parser.add_argument("--one", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        name, *faces = args.one
+        name, precision, *faces = args.one
         if name == PORT:
             print(json.dumps(one_port(tuple(faces), args.batch, args.steps)))
         else:
-            print(json.dumps(one_model(name, tuple(faces), args.batch, args.steps)))
+            print(json.dumps(one_model(name, tuple(faces), args.batch, args.steps, precision)))
         return
     from twoface.config import ExtractConfig
     from twoface.extract.pipeline import extract
@@ -193,17 +203,22 @@ def main() -> None:
             out = Path(tmp) / name
             extract([ROOT / f"samples/grid/{name}.mp4"], out, ExtractConfig(progress=False), lambda _m: None)
             sets.append(str(out))
-        for name in [*args.models, PORT]:
-            cmd = [sys.executable, __file__, "--one", name, *sets]
+        runs = [(m, p) for m in args.models for p in args.precisions] + [(PORT, "fp32")]
+        for name, precision in runs:
+            key = name if precision == "fp32" else f"{name}@{precision}"
+            cmd = [sys.executable, __file__, "--one", name, precision, *sets]
             cmd += ["--batch", str(args.batch), "--steps", str(args.steps)]
             run = subprocess.run(cmd, capture_output=True, text=True)
             if run.returncode:
-                sys.exit(f"bench/train.py: {name} failed:\n{run.stderr[-3000:]}")
-            result[name] = json.loads(run.stdout)
+                sys.exit(f"bench/train.py: {key} failed:\n{run.stderr[-3000:]}")
+            result[key] = json.loads(run.stdout)
     port = result[PORT]["faces_per_s"]
     result[f"{PORT}_faces_per_s"] = port
-    for name in args.models:
-        result[f"{name}_over_{PORT}"] = round(result[name]["faces_per_s"] / port, 2)
+    for key in [k for k in result if k != PORT and isinstance(result[k], dict)]:
+        result[f"{key}_over_{PORT}"] = round(result[key]["faces_per_s"] / port, 2)
+        plain = result.get(key.split("@")[0]) if "@" in key else None
+        if plain is not None:
+            result[f"{key}_over_fp32"] = round(result[key]["faces_per_s"] / plain["faces_per_s"], 2)
     result.update(counts)
     result["cpu_count"] = len(os.sched_getaffinity(0))
     print(json.dumps(result, indent=2))

@@ -13,6 +13,7 @@ from twoface.convert.swap import SwapModel, cut_face, load_model, run_model  # n
 from twoface.export import export, write_export  # noqa: E402
 from twoface.extract.faceset import FaceSet  # noqa: E402
 from twoface.facetypes import FACE_TYPES  # noqa: E402
+from twoface.models.refiner import Refiner, RefinerConfig  # noqa: E402
 from twoface.models.registry import MODELS, build  # noqa: E402
 from twoface.types import CropSpec  # noqa: E402
 
@@ -52,6 +53,28 @@ def test_every_architecture_exports_to_the_dfm_contract(name, tmp_path):
     expected, _ = run_model(swap, faces)
     assert np.abs(got[..., ::-1] - expected).max() < 1e-3
     assert 0.0 < mask_a.mean() < 1.0  # the mean-face mask: the face, not the whole crop
+
+
+@pytest.mark.parametrize("scale", [1, 2])
+def test_a_model_with_a_refiner_exports_at_the_size_it_pastes(scale, tmp_path):
+    """B's refiner is in the graph, and a 2x one's faces and masks come at twice the decoder's
+    size (decoder A's enlarged to match), as convert draws them."""
+    import torch
+
+    refiner = Refiner(RefinerConfig(scale=scale)).eval()
+    torch.nn.init.normal_(refiner.body[-2].weight, std=0.02)  # not the identity it starts as
+    out = 128 * scale
+    swap = SwapModel(build("lite128", mask=True).eval(), "lite128", CropSpec(64, 0.1), "cpu", "", 0, out)
+    swap = SwapModel(**{**swap.__dict__, "refiner": refiner})
+    sess, _ = check_dfm_contract(write_export(swap, tmp_path / "r.dfm", morph=True))
+    faces = np.random.default_rng(1).integers(0, 256, (2, 64, 64, 3), dtype=np.uint8)
+    bgr = np.ascontiguousarray(faces[..., ::-1].astype(np.float32) / 255)
+    one = np.array([1.0], np.float32)
+    mask_a, got, mask_b = sess.run(None, {"in_face:0": bgr, "morph_value:0": one})
+    assert got.shape == (2, out, out, 3) and mask_a.shape == mask_b.shape == (2, out, out, 1)
+    expected, expected_mask = run_model(swap, faces)
+    assert np.abs(got[..., ::-1] - expected).max() < 1e-3
+    assert np.abs(mask_b[..., 0] - expected_mask).max() < 1e-3
 
 
 def test_trained_model_matches_pytorch_on_real_faces(tiny_model, grid_s1_faceset, tmp_path):

@@ -104,6 +104,20 @@ def test_samples_have_the_model_input_and_output_sizes(grid_pair):
     assert abs(float(x.mean()) - float(y.mean())) < 3.0
 
 
+def test_a_refiners_larger_targets_are_the_same_faces_at_twice_the_size(grid_pair):
+    """With ``hi``, each sample also carries its target and weights at that size: the same
+    transform, flip and colour, so shrunk to the output size they match the output target."""
+    data = FaceData(FaceSet.open(grid_pair[0]), CropSpec(64, 0.1), out_size=128, hi=256)
+    _, y, w, y_hi, w_hi = data.sample(6, AugmentConfig(flip=0.5), np.random.default_rng(4))
+    assert y_hi.shape == (6, 256, 256, 3) and w_hi.shape == (6, 256, 256)
+    for small, big, weights, big_weights in zip(y, y_hi, w, w_hi, strict=True):
+        shrunk = cv2.resize(big, (128, 128), interpolation=cv2.INTER_AREA).astype(np.float32)
+        assert np.abs(shrunk - small).mean() < 4.0  # grey levels: one resample apart
+        assert np.abs(np.roll(shrunk, 2, axis=1) - small).mean() > 4.0  # a 2 px slip would show
+        shrunk_w = cv2.resize(big_weights, (128, 128), interpolation=cv2.INTER_AREA)
+        assert np.abs(shrunk_w - weights).mean() < 0.05
+
+
 @pytest.fixture(scope="module")
 def model128(grid_pair, tmp_path_factory):
     folder = tmp_path_factory.mktemp("m128") / "m"

@@ -13,7 +13,7 @@ import torch
 
 from twoface.cli import main
 from twoface.config import TrainConfig
-from twoface.errors import TwofaceError
+from twoface.errors import ConfigError, TwofaceError
 from twoface.models import checkpoint
 from twoface.train.data import random_warp
 from twoface.train.loop import train
@@ -40,16 +40,31 @@ def test_warp_stays_in_range_and_moves_pixels_by_the_configured_amount():
     assert 0.4 * strength * 64 < rms < 1.6 * strength * 64 * np.sqrt(2)
 
 
-def test_a_few_steps_lower_the_loss(grid_pair, tmp_path):
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_a_few_steps_lower_the_loss(precision, grid_pair, tmp_path):
     # the loop itself, on the model that learns fastest per step (lite128's slower start is
-    # measured by bench/swap_quality.py), at a constant rate with the warp throughout
+    # measured by bench/swap_quality.py), at a constant rate with the warp throughout; in
+    # bfloat16 too (autocast: what `auto` picks on CUDA and on CPUs with native bf16)
     cfg = quick(tmp_path / "m", grid_pair, model="lite", iterations=40, lr=5e-4, batch=8, schedule="constant")
-    result = train(replace(cfg, sharpen=0), report=lambda _m: None)
+    lines = []
+    result = train(replace(cfg, sharpen=0, precision=precision), report=lines.append)
+    assert any("training in bfloat16" in line for line in lines) == (precision == "bf16")
     rows = np.loadtxt(tmp_path / "m/loss.csv", delimiter=",", skiprows=1)
     assert result.step == 40 and len(rows) == 40
     assert rows[-8:, 1].mean() < 0.8 * rows[:8, 1].mean()
     assert rows[-8:, 2].mean() < 0.8 * rows[:8, 2].mean()
     assert (tmp_path / "m/preview.png").is_file() and (tmp_path / "m/loss.png").is_file()
+
+
+def test_auto_precision_is_bf16_on_cuda_and_on_cpus_that_compute_it():
+    from twoface.train.device import cpu_has_bf16, pick_precision
+
+    assert pick_precision("auto", "cuda") == pick_precision("auto", "cuda:1") == "bf16"
+    assert pick_precision("auto", "mps") == "fp32"
+    assert pick_precision("auto", "cpu") == ("bf16" if cpu_has_bf16() else "fp32")
+    assert pick_precision("fp32", "cuda") == "fp32" and pick_precision("bf16", "mps") == "bf16"
+    with pytest.raises(ConfigError, match="precision"):
+        quick("m", precision="fp16")
 
 
 def test_resume_continues_step_count_and_optimizer_state(grid_pair, tmp_path):
@@ -288,7 +303,8 @@ def test_the_weight_average_is_saved_used_by_convert_and_a_damaged_one_falls_bac
     assert result.step == 8 and checkpoint.read_meta(folder)["ema_updates"] == 2
 
 
-def test_the_refiner_trains_on_b_is_used_for_a2b_and_a_damaged_one_falls_back(grid_pair, tmp_path):
+@pytest.mark.parametrize("scale", [1, 2])
+def test_the_refiner_trains_on_b_is_used_for_a2b_and_a_damaged_one_falls_back(scale, grid_pair, tmp_path):
     from twoface.convert.swap import load_model, run_model
     from twoface.extract.faceset import FaceSet
     from twoface.train.data import FaceData
@@ -297,27 +313,37 @@ def test_the_refiner_trains_on_b_is_used_for_a2b_and_a_damaged_one_falls_back(gr
     folder = tmp_path / "m"
     lines = []
     # grid_pair's B has 40 faces: too few for a refiner, said once, trained without
-    train(quick(folder, grid_pair, iterations=2, refiner=True), report=lines.append)
+    train(quick(folder, grid_pair, iterations=2, refiner=scale), report=lines.append)
     assert sum("refiner needs 50" in line for line in lines) == 1
     assert "refiner" not in checkpoint.read_meta(folder)
     pair = (grid_pair[0], grid_pair[0])  # A's 60 faces stand in for a B with enough of them
     folder = tmp_path / "r"
-    train(quick(folder, pair, iterations=6, refiner=True), report=lambda _m: None)
-    assert checkpoint.read_meta(folder)["refiner"] == {"channels": 32, "blocks": 4}
+    train(quick(folder, pair, iterations=6, refiner=scale), report=lambda _m: None)
+    assert checkpoint.read_meta(folder)["refiner"] == {"channels": 32, "blocks": 4, "scale": scale}
     swap = load_model(folder, "cpu", lambda _m: None)
-    assert swap.refiner is not None
+    assert swap.refiner is not None and swap.out_spec.size == 128 * scale
     data = FaceData(FaceSet.open(grid_pair[0]), CropSpec(64, 0.1), 128)
     x = np.stack([cv2.resize(f, (64, 64), interpolation=cv2.INTER_AREA) for f in data.fixed(2)])
     refined, _ = run_model(swap, x, "a2b")
     plain_b2a, _ = run_model(swap, x, "b2a")
+    assert refined.shape == plain_b2a.shape == (2, 128 * scale, 128 * scale, 3)
+    # a resume keeps the refiner's scale whatever --refiner says, and says so
+    lines = []
+    train(quick(folder, pair, iterations=7, refiner=3 - scale), report=lines.append)
+    assert checkpoint.read_meta(folder)["refiner"]["scale"] == scale
+    assert sum(f"--refiner {3 - scale} ignored" in line for line in lines) == 1
     # corrupt refiner: one line naming it, the swap goes on without it, the file is left alone
     (folder / "refiner.safetensors").write_bytes(b"not a safetensors file")
     lines = []
     bare = load_model(folder, "cpu", lines.append)
     assert bare.refiner is None and len(lines) == 1 and "refiner.safetensors" in lines[0]
     unrefined, _ = run_model(bare, x, "a2b")
-    assert np.abs(refined - unrefined).max() > 1e-4  # the refiner changed decoder B's faces
-    assert np.array_equal(run_model(bare, x, "b2a")[0], plain_b2a)  # and never decoder A's
+    assert bare.out_spec.size == unrefined.shape[1] == 128  # the decoder's own size
+    enlarge = [cv2.resize(f, refined.shape[1:3], interpolation=cv2.INTER_LINEAR) for f in unrefined]
+    assert np.abs(refined - np.stack(enlarge)).max() > 1e-4  # the refiner changed decoder B's faces
+    b2a = run_model(bare, x, "b2a")[0]
+    enlarged = np.stack([cv2.resize(f, plain_b2a.shape[1:3], interpolation=cv2.INTER_LINEAR) for f in b2a])
+    assert np.abs(enlarged - plain_b2a).max() < 1e-3  # and decoder A's only enlarged, to match
     assert (folder / "refiner.safetensors").read_bytes() == b"not a safetensors file"
 
 

@@ -15,6 +15,7 @@ from twoface import __version__
 from twoface.config import (
     BACKENDS,
     DIRECTIONS,
+    PRECISIONS,
     ConvertConfig,
     DetectConfig,
     ExtractConfig,
@@ -292,6 +293,12 @@ def _train_args(p) -> None:
     )
     p.add_argument("--init-from", help="start from this model folder's weights (transfer learning)")
     p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, mps")
+    p.add_argument(
+        "--precision",
+        default=_default(TrainConfig, "precision"),
+        choices=PRECISIONS,
+        help="auto: bfloat16 on CUDA and on CPUs that compute it natively, else fp32",
+    )
 
 
 def add_train(sub) -> None:
@@ -305,7 +312,15 @@ def add_train(sub) -> None:
         "--save-every", type=int, default=_default(TrainConfig, "save_every"), help="steps between saves"
     )
     p.add_argument("--ema", action="store_true", help="keep a moving average of the weights; convert uses it")
-    p.add_argument("--refiner", action="store_true", help="also train B's refiner (detail from B's faces)")
+    p.add_argument(
+        "--refiner",
+        type=int,
+        nargs="?",
+        const=2,
+        default=0,
+        choices=(1, 2),
+        help="also train B's refiner from B's own crops; 2 (the default) draws faces at twice the size",
+    )
     p.add_argument("--timelapse", action="store_true", help="keep each save's preview in MODEL/timelapse/")
     p.add_argument("--freeze-encoder", action="store_true", help="train the decoders only")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")

@@ -107,6 +107,10 @@ class TrainConfig:
             self.minutes is not None and self.minutes <= 0
         ):
             raise ConfigError("iterations must be at least 0 and minutes positive")
+        if self.precision not in PRECISIONS:  # module-level tuple below
+            raise ConfigError(f"unknown precision {self.precision!r}; choose from {', '.join(PRECISIONS)}")
+        if self.refiner not in (0, 1, 2):
+            raise ConfigError(f"refiner is 0 (none), 1 or 2 (its scale), not {self.refiner!r}")
         if (self.gan or 0) < 0 or not 0 <= self.gan_start <= 1 or self.gan_min_steps < 0:
             raise ConfigError("gan is a weight >= 0 and gan_start a fraction of the budget in [0, 1]")
 
@@ -128,12 +132,14 @@ class TrainConfig:
     sharpen: float = 0.2  # last fraction of the budget without the random warp (0: never)
     snapshots: tuple[float, ...] = ()  # minutes of this run at which to copy the model
     ema: bool = False  # keep a moving average of the weights (previews and convert use it)
-    refiner: bool = False  # also train B's refiner (twoface.models.refiner); kept on resume
+    refiner: int = 0  # B's refiner's scale (twoface.models.refiner): 0 none, 1 same size, 2
+    # twice the decoder's size; fixed when it is made, kept on resume (True reads as 1)
     gan: float | None = None  # B's patch discriminator's weight (twoface.train.gan); 0 off; None: the
     # resumed model's own, else the default (DEFAULT_GAN, twoface.train.loop)
     gan_start: float = 0.5  # fraction of the budget after which the discriminator joins
     gan_min_steps: int = 300  # and never before this step: earlier its texture is only noise
     device: str = "auto"
+    precision: str = "auto"  # PRECISIONS; auto: bf16 on CUDA and on CPUs with native bf16
     save_every: int = 100
     timelapse: bool = False  # keep every save's preview in <model>/timelapse/
     init_from: str | None = None  # weights for a new model; a resumed one has its own (warned)
@@ -144,6 +150,7 @@ class TrainConfig:
 
 
 DIRECTIONS = ("a2b", "b2a")
+PRECISIONS = ("auto", "fp32", "bf16")  # of training (twoface.train.device.pick_precision)
 BACKENDS = ("auto", "torch", "onnxruntime")  # how a trained model runs (twoface.convert.swap.use_backend)
 
 

@@ -39,6 +39,7 @@ from twoface.extract.align import mean_face
 from twoface.facetypes import FACE_TYPES
 from twoface.geometry import transform_points, unit_to_crop
 from twoface.masks import MASKS
+from twoface.models.refiner import finish
 
 OPSET = 17
 EXPORT_SUFFIXES = (".dfm", ".onnx")
@@ -63,10 +64,11 @@ class DfmGraph(nn.Module):
     def forward(self, face: torch.Tensor, *morph_value: torch.Tensor):
         x = face[..., [2, 1, 0]].permute(0, 3, 1, 2).contiguous()  # NHWC BGR -> NCHW RGB
         code = self.model.encoder(x)
-        drawn_b = self.model.decoder("b")(code)
-        rgb_b = self.refiner(drawn_b[:, :3]) if self.refiner is not None else drawn_b[:, :3]
-        drawn_a = self.model.decoder("a")(code) if self.morph or self.model.arch.mask else None
-        if self.morph:  # decoder A runs once, for the morph and the mask both
+        drawn_b = finish(self.model.decoder("b")(code), self.refiner, True)
+        rgb_b = drawn_b[:, :3]
+        needs_a = self.morph or self.model.arch.mask  # decoder A runs once, for both
+        drawn_a = finish(self.model.decoder("a")(code), self.refiner, False) if needs_a else None
+        if self.morph:
             m = morph_value[0].reshape(1, 1, 1, 1)
             rgb_b = m * rgb_b + (1 - m) * drawn_a[:, :3]
         if self.model.arch.mask:
@@ -88,9 +90,8 @@ class PlainGraph(nn.Module):
 
     def forward(self, face: torch.Tensor):
         code = self.model.encoder(face)
-        as_b, as_a = self.model.decoder("b")(code), self.model.decoder("a")(code)
-        if self.refiner is not None:
-            as_b = torch.cat([self.refiner(as_b[:, :3]), as_b[:, 3:]], 1)
+        as_b = finish(self.model.decoder("b")(code), self.refiner, True)
+        as_a = finish(self.model.decoder("a")(code), self.refiner, False)
         return as_b.clamp(0, 1), as_a.clamp(0, 1)
 
 

@@ -22,7 +22,7 @@ from twoface.extract.align import align, warp_crop
 from twoface.facetypes import DEFAULT_FACE_TYPE
 from twoface.models import checkpoint
 from twoface.models.autoencoder import AutoEncoder
-from twoface.models.refiner import Refiner
+from twoface.models.refiner import Refiner, finish
 from twoface.train.device import pick_device
 from twoface.types import CropSpec
 
@@ -33,7 +33,7 @@ DIRECTIONS = {"a2b": "b", "b2a": "a"}  # direction -> decoder that draws the new
 class SwapModel:
     """A trained model ready to swap: weights on ``device`` in eval mode, the input crop the
     model was trained on (``spec``, from its ``model.json``), the side of the faces it draws
-    (``out_size``) and its face type."""
+    (``out_size``: the decoder's, times B's refiner's scale) and its face type."""
 
     model: AutoEncoder
     name: str
@@ -44,7 +44,8 @@ class SwapModel:
     out_size: int = 0  # 0: the input size
     face_type: str = DEFAULT_FACE_TYPE
     averaged: bool = False  # the weights are the training run's moving average
-    refiner: Refiner | None = None  # B's refiner: run on every face decoder B draws (a2b)
+    refiner: Refiner | None = None  # B's refiner: run on every face decoder B draws (a2b); with
+    # scale 2 it draws them at twice the decoder's size, and A's faces are enlarged to match
     session: object | None = None  # onnxruntime session of the same graph (use_backend)
     session_batches: tuple[int, ...] = ()  # the batch sizes it runs; others go through PyTorch
 
@@ -95,7 +96,7 @@ def load_model(folder: str | Path, device: str = "auto", report=print, average: 
         dev,
         str(folder),
         int(ck.meta["step"]),
-        model.arch.out_size,
+        model.arch.out_size * (refiner.scale if refiner is not None else 1),
         face_type,
         averaged,
         refiner,
@@ -141,8 +142,8 @@ def run_model(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Swap a batch of model inputs ``(N, S, S, 3)`` uint8. Returns the new faces as float32
     ``(N, O, O, 3)`` in [0, 1] (``O`` the output size; faces drawn by decoder B go through B's
-    refiner when the model has one) and, for a model that learned masks, its masks
-    ``(N, O, O)``."""
+    refiner when the model has one, and with a 2x refiner every face comes at its size) and,
+    for a model that learned masks, its masks ``(N, O, O)``."""
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}")
     if swap.session is not None and (not swap.session_batches or len(faces) in swap.session_batches):
@@ -151,10 +152,8 @@ def run_model(
     x = (torch.from_numpy(np.ascontiguousarray(faces)).permute(0, 3, 1, 2).float() / 255).contiguous()
     x = x.to(swap.device)
     with torch.inference_mode():
-        out = swap.model(x, DIRECTIONS[direction]).float()
-        if swap.refiner is not None and DIRECTIONS[direction] == "b":
-            out = torch.cat([swap.refiner(out[:, :3]), out[:, 3:]], 1)
-        out = out.clamp(0, 1).cpu()
+        side = DIRECTIONS[direction]
+        out = finish(swap.model(x, side).float(), swap.refiner, side == "b").clamp(0, 1).cpu()
     rgb = out[:, :3].permute(0, 2, 3, 1).numpy()
     mask = out[:, 3].numpy() if out.shape[1] > 3 else None
     return np.ascontiguousarray(rgb), mask

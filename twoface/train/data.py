@@ -62,25 +62,36 @@ class FaceData:
     (same framing). ``images``: the stored crops, prefiltered; ``out_from_store``: each one's
     2x3 matrix to the output crop; ``landmarks``: each face's ``(68, 2)`` in output-crop px.
     ``store_scale``: the median frame-to-store scale (< 1: the store shrank the faces).
-    ``records``: the face set's records when the caller has read them already."""
+    ``records``: the face set's records when the caller has read them already. ``hi``: the side
+    of a second, larger target (a 2x refiner's, same framing), 0 for none; its crops are kept
+    prefiltered for that size in ``hi_images``."""
 
     def __init__(
-        self, faceset: FaceSet, spec: CropSpec, out_size: int | None = None, forehead=FOREHEAD, records=None
+        self,
+        faceset: FaceSet,
+        spec: CropSpec,
+        out_size: int | None = None,
+        forehead=FOREHEAD,
+        records=None,
+        hi: int = 0,
     ):
         records = faceset.records() if records is None else records
         self.spec = spec
         self.out = CropSpec(out_size or spec.size, spec.margin)
+        self.hi = CropSpec(hi, spec.margin) if hi else None
         self.forehead = forehead
         self.images, self.out_from_store, self.landmarks, scales = [], [], [], []
+        self.hi_images, self.hi_from_store = [], []
         for r in records:
             crop = faceset.load_crop(r)
             store = CropSpec(crop.shape[0], faceset.crop_spec.margin)
             m = subcrop_matrix(store.size, store.margin, self.out.size, self.out.margin)
-            sigma = antialias_sigma(scale_of(m))
-            if sigma > 0.25:
-                crop = cv2.GaussianBlur(crop, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
-            self.images.append(crop)
+            self.images.append(_prefilter(crop, m))
             self.out_from_store.append(m)
+            if self.hi is not None:
+                m_hi = subcrop_matrix(store.size, store.margin, self.hi.size, self.hi.margin)
+                self.hi_images.append(_prefilter(crop, m_hi))
+                self.hi_from_store.append(m_hi)
             to_out = compose_affine(m, np.array(r.crop_from_frame) * (store.size / faceset.spec_of(r).size))
             self.landmarks.append(transform_points(to_out, r.landmarks_array()))
             scales.append(scale_of(np.array(r.crop_from_frame)))
@@ -94,10 +105,18 @@ class FaceData:
         m = self.out_from_store[i]
         if model_from_out is not None:
             m = compose_affine(model_from_out, m)
-        size = self.out.size
-        return cv2.warpAffine(
-            self.images[i], m, (size, size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
-        )
+        return _warp(self.images[i], m, self.out.size)
+
+    def cut_hi(self, i: int, moved_out: np.ndarray) -> np.ndarray:
+        """Face ``i`` at the larger ``hi`` crop, moved as ``moved_out`` (a 2x3 matrix in output-crop
+        px) moves the output crop: uint8 ``(H, H, 3)``."""
+        hi_from_out = self.hi_from_out()
+        moved = compose_affine(hi_from_out, compose_affine(moved_out, cv2.invertAffineTransform(hi_from_out)))
+        return _warp(self.hi_images[i], compose_affine(moved, self.hi_from_store[i]), self.hi.size)
+
+    def hi_from_out(self) -> np.ndarray:
+        """2x3 matrix from output-crop px to ``hi``-crop px."""
+        return subcrop_matrix(self.out.size, self.out.margin, self.hi.size, self.hi.margin)
 
     def fixed(self, n: int = 6) -> np.ndarray:
         """``n`` evenly spaced faces at the output crop, untransformed ``(n, O, O, 3)``."""
@@ -106,7 +125,9 @@ class FaceData:
 
     def sample(self, n: int, aug: AugmentConfig, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
         """``(inputs, targets, weights)``: warped inputs ``(n, S, S, 3)`` and unwarped targets
-        ``(n, O, O, 3)`` uint8, weights ``(n, O, O)`` float32."""
+        ``(n, O, O, 3)`` uint8, weights ``(n, O, O)`` float32; with ``hi``, then the same
+        targets and weights at ``(n, H, H, 3)`` and ``(n, H, H)`` (same transform, flip and
+        colour)."""
         idx = rng.integers(0, len(self), n)
         out = [self._pair(int(i), aug, rng) for i in idx]
         return tuple(np.stack(parts) for parts in zip(*out, strict=True))
@@ -114,15 +135,20 @@ class FaceData:
     def _pair(self, i: int, aug: AugmentConfig, rng: np.random.Generator):
         size = self.out.size
         m = random_transform(size, aug, rng)
-        target = self.cut(i, m)
-        weights = face_mask(transform_points(m, self.landmarks[i]), size, self.forehead)
-        if rng.random() < aug.flip:
-            target, weights = target[:, ::-1], weights[:, ::-1]
-        target = colour_jitter(np.ascontiguousarray(target), aug, rng)
+        targets = [(self.cut(i, m), face_mask(transform_points(m, self.landmarks[i]), size, self.forehead))]
+        if self.hi is not None:
+            points = transform_points(compose_affine(self.hi_from_out(), m), self.landmarks[i])
+            targets.append((self.cut_hi(i, m), face_mask(points, self.hi.size, self.forehead)))
+        flip = rng.random() < aug.flip
+        shift, gain = jitter_params(aug, rng)
+        targets = [(_flip(t, flip), _flip(w, flip)) for t, w in targets]
+        mean = targets[0][0].mean()
+        targets = [(colour_jitter(t, shift, gain, mean), w) for t, w in targets]
+        target = targets[0][0]
         warped = random_warp(target, aug.warp, rng)[0] if aug.warp > 0 else target
         if self.spec.size != size:
             warped = cv2.resize(warped, (self.spec.size,) * 2, interpolation=cv2.INTER_AREA)
-        return warped, target, np.ascontiguousarray(weights)
+        return warped, *(part for pair in targets for part in pair)
 
 
 def random_transform(size: int, aug: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
@@ -153,11 +179,30 @@ def random_warp(
     return warped, flow
 
 
-def colour_jitter(image: np.ndarray, aug: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
-    b = rng.uniform(-aug.brightness, aug.brightness) * 255
-    c = 1 + rng.uniform(-aug.contrast, aug.contrast)
-    mean = image.mean()
-    return np.clip((image.astype(np.float32) - mean) * c + mean + b, 0, 255).astype(np.uint8)
+def jitter_params(aug: AugmentConfig, rng: np.random.Generator) -> tuple[float, float]:
+    """A random brightness shift (uint8 levels) and contrast gain."""
+    return rng.uniform(-aug.brightness, aug.brightness) * 255, 1 + rng.uniform(-aug.contrast, aug.contrast)
+
+
+def colour_jitter(image: np.ndarray, shift: float, gain: float, mean: float) -> np.ndarray:
+    """``image`` (uint8) with its contrast scaled by ``gain`` about ``mean`` and ``shift`` added."""
+    return np.clip((image.astype(np.float32) - mean) * gain + mean + shift, 0, 255).astype(np.uint8)
+
+
+def _flip(image: np.ndarray, flip: bool) -> np.ndarray:
+    return np.ascontiguousarray(image[:, ::-1] if flip else image)
+
+
+def _prefilter(crop: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """``crop`` blurred for the shrink of ``m`` (a 2x3 matrix), so one warp by it does not alias."""
+    sigma = antialias_sigma(scale_of(m))
+    if sigma <= 0.25:
+        return crop
+    return cv2.GaussianBlur(crop, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
+
+
+def _warp(image: np.ndarray, m: np.ndarray, size: int) -> np.ndarray:
+    return cv2.warpAffine(image, m, (size, size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
 
 
 def to_tensor(batch: np.ndarray):

@@ -28,6 +28,7 @@ from twoface.models.registry import DEFAULT_MODEL, MODELS, build
 from twoface.train import distributed
 from twoface.train.data import AugmentConfig, FaceData, to_tensor
 from twoface.train.defaults import DEFAULT_BATCH, DEFAULT_GAN, DEFAULT_LOSS
+from twoface.train.device import autocast, pick_precision
 from twoface.train.ema import EMA
 from twoface.train.gan import Adversary
 from twoface.train.losses import LOSSES
@@ -65,7 +66,7 @@ def no_interrupt():
         raise KeyboardInterrupt
 
 
-def _load_faces(path: str, meta: dict, report) -> FaceData:
+def _load_faces(path: str, meta: dict, report, hi: int = 0) -> FaceData:
     faceset = FaceSet.open(path)
     records = faceset.records()
     if note := faceset.damaged_note():
@@ -77,7 +78,7 @@ def _load_faces(path: str, meta: dict, report) -> FaceData:
         report(f"{path}: only {n} faces; {MIN_FACES} or more, in varied poses and light, train much better")
     spec = CropSpec.from_json(meta["crop"])
     forehead = FACE_TYPES[meta.get("face_type", DEFAULT_FACE_TYPE)].forehead
-    data = FaceData(faceset, spec, output_size(meta), forehead, records)  # the set read once
+    data = FaceData(faceset, spec, output_size(meta), forehead, records, hi)  # the set read once
     if any(not r.crop_size for r in records) and data.store_scale < 0.9:
         report(
             f"{path}: made before face sets kept each face at its own resolution: its "
@@ -162,21 +163,30 @@ def _transfer(model: AutoEncoder, source: str, report) -> None:
 
 
 def train_step(
-    runner, opt, loss_fn, batches, device, layout=torch.contiguous_format, refine=None, adversary=None
+    runner,
+    opt,
+    loss_fn,
+    batches,
+    device,
+    layout=torch.contiguous_format,
+    refine=None,
+    adversary=None,
+    precision: str = "fp32",
 ) -> tuple[float, float]:
     """One optimiser step on ``batches`` = ((inputs, targets, weights) of A, same of B) through
     ``runner`` (a :class:`Paired` model, maybe DDP-wrapped or compiled) with inputs in the
-    model's memory ``layout``; the two losses. ``refine(rebuilt_b, target_b, weights_b)``, if
-    given, is called after the step with B's rebuilt RGB faces (detached). An ``adversary``
-    (:class:`~twoface.train.gan.Adversary`) adds its term to B's loss and then takes its own
-    step on the same faces."""
+    model's memory ``layout``; the two losses. ``precision`` "bf16" runs the model's forward
+    pass under bfloat16 autocast (the losses, weights and optimiser stay float32).
+    ``refine(rebuilt_b, target_b, weights_b)``, if given, is called after the step with B's
+    rebuilt RGB faces (detached). An ``adversary`` (:class:`~twoface.train.gan.Adversary`) adds
+    its term to B's loss and then takes its own step on the same faces."""
     opt.zero_grad(set_to_none=True)
     xs, ys, ws = [], [], []
     for x, y, w in batches:
         xs.append(to_tensor(x).to(device).contiguous(memory_format=layout))
         ys.append(to_tensor(y).to(device))
         ws.append(torch.from_numpy(w)[:, None].to(device))
-    with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=device.startswith("cuda")):
+    with autocast(device, precision):
         outs = runner(*xs)
     losses = [_loss(loss_fn, o.float(), y, w) for o, y, w in zip(outs, ys, ws, strict=True)]
     total = sum(losses)
@@ -214,10 +224,11 @@ def preview(
             small = np.stack([cv2.resize(f, (s, s), interpolation=cv2.INTER_AREA) for f in faces])
             x = to_tensor(small).to(device)
             outs = [model(x, own)[:, :3], model(x, other)[:, :3]]
-            if refiner is not None:
+            if refiner is not None:  # shown at the decoder's size
                 b = 0 if own == "b" else 1
                 refiner.eval()
-                outs[b] = refiner(outs[b])
+                size = outs[b].shape[-2:]
+                outs[b] = torch.nn.functional.interpolate(refiner(outs[b]), size=size, mode="area")
                 refiner.train()
             rebuilt, swapped = ((o.clamp(0, 1) * 255).byte().permute(0, 2, 3, 1).cpu().numpy() for o in outs)
             rows += [np.hstack(list(faces)), np.hstack(list(rebuilt)), np.hstack(list(swapped))]
@@ -320,9 +331,11 @@ def train(cfg: TrainConfig, report=print) -> TrainResult:
     say = report if dist.main else _silent
     ck = _start(cfg, device, say)
     model, meta = ck.model, ck.meta
+    scale = _refiner_scale(cfg, ck.refiner, say) if dist.main else 0
+    hi = output_size(meta) * scale if scale > 1 else 0  # a 2x refiner's targets
     data = [
         _load_faces(cfg.faceset_a or meta["facesets"]["a"], meta, say),
-        _load_faces(cfg.faceset_b or meta["facesets"]["b"], meta, say),
+        _load_faces(cfg.faceset_b or meta["facesets"]["b"], meta, say, hi),
     ]
     opt = _optimizer(cfg, model, meta["config"]["lr"], ck.optimizer_state, device)
     tuner = LayoutTuner(model, opt, device, tune=dist.world == 1 and not cfg.compile)
@@ -332,9 +345,12 @@ def train(cfg: TrainConfig, report=print) -> TrainResult:
     batch, base_lr = meta["config"]["batch"], meta["config"]["lr"]
     rng = np.random.default_rng(cfg.seed + meta["step"] + 7919 * dist.rank)
     ema = _ema(cfg, model, meta, ck.ema_state) if dist.main else None
-    refiner = _refiner(cfg, meta, ck.refiner, data[1], device, say) if dist.main else None
+    refiner = _refiner(scale, meta, ck.refiner, data[1], device, say) if dist.main else None
     gan = meta["config"].get("gan", 0.0)  # models from before the GAN term: none
     adversary = Adversary(gan, base_lr, device, ck.discriminator) if gan > 0 and dist.main else None
+    precision = pick_precision(cfg.precision, device)
+    if precision != "fp32" and device == "cpu":
+        say("training in bfloat16: this CPU computes it natively (--precision fp32 to turn it off)")
     previews = (data[0].fixed(), data[1].fixed(), device)
     saver = Saver(Path(cfg.model_dir), model, opt, meta, previews, cfg.timelapse, ema, refiner, adversary)
     state = RunState(
@@ -352,12 +368,16 @@ def train(cfg: TrainConfig, report=print) -> TrainResult:
             late = progress is not None and progress >= 1 - cfg.sharpen and cfg.sharpen > 0
             aug = AugmentConfig().without_warp() if late else AugmentConfig()
             batches = [d.sample(batch, aug, rng) for d in data]
+            hi_targets = _targets(batches[1][3:], device)  # a 2x refiner's: B's crops at its size
+            batches = [b[:3] for b in batches]
             judged = adversary if adversary and _gan_on(cfg, progress, state.step) else None
             if judged:
                 judged.set_lr(lr)
-            refine = refiner and (lambda out, y, w: refiner.step(out, y, w, lr))  # noqa: B023
+            refine = refiner and (lambda out, y, w: refiner.step(out, *(hi_targets or (y, w)), lr))  # noqa: B023
             began = time.monotonic()
-            la, lb = train_step(runner, opt, loss_fn, batches, device, tuner.layout(), refine, judged)
+            la, lb = train_step(
+                runner, opt, loss_fn, batches, device, tuner.layout(), refine, judged, precision
+            )
             tuner.record(time.monotonic() - began)
             if ema is not None:
                 ema.update(model)
@@ -420,15 +440,34 @@ def _ema(cfg: TrainConfig, model: AutoEncoder, meta: dict, state: dict | None) -
     return EMA(model, int(meta.get("ema_updates") or 0) if state else 0, state)
 
 
-def _refiner(cfg: TrainConfig, meta: dict, saved, faces_b: FaceData, device: str, report):
-    """B's refiner trainer: the saved refiner on resume, a new one when ``cfg.refiner`` asks,
+def _refiner_scale(cfg: TrainConfig, saved, report) -> int:
+    """The scale of B's refiner for this run: the saved one's on resume (a different
+    ``cfg.refiner`` is said once and ignored), else ``cfg.refiner`` (0: none)."""
+    if saved is None:
+        return int(cfg.refiner)
+    if cfg.refiner and cfg.refiner != saved.scale:
+        report(f"this model's refiner has scale {saved.scale}; --refiner {cfg.refiner} ignored")
+    return saved.scale
+
+
+def _refiner(scale: int, meta: dict, saved, faces_b: FaceData, device: str, report):
+    """B's refiner trainer: the saved refiner on resume, a new one of ``scale`` when asked,
     none for too small a face set of B (said once)."""
-    if not (cfg.refiner or saved is not None):
+    if not scale:
         return None
     if len(faces_b) < REFINER_MIN_FACES:
         report(f"only {len(faces_b)} faces of B (refiner needs {REFINER_MIN_FACES}): training without it")
         return None
-    return RefinerTrainer.new(meta["config"]["lr"], LOSSES[meta["config"]["loss"]], device, saved)
+    return RefinerTrainer.new(meta["config"]["lr"], LOSSES[meta["config"]["loss"]], device, saved, scale)
+
+
+def _targets(parts: tuple, device: str) -> tuple:
+    """``(targets, weights)`` uint8 ``(N, H, H, 3)`` and float32 ``(N, H, H)`` as tensors
+    ``(N, 3, H, H)`` and ``(N, 1, H, H)`` on ``device``; ``()`` for none."""
+    if not parts:
+        return ()
+    target, weights = parts
+    return to_tensor(target).to(device), torch.from_numpy(weights)[:, None].to(device)
 
 
 def _progress(cfg: TrainConfig, state: RunState) -> float | None:
