@@ -107,6 +107,7 @@ def train_model(args, work: Path) -> float:
         refiner=args.refiner,
         gan=args.gan,
         gan_start=args.gan_start,
+        **({"gan_ssim": args.gan_ssim} if args.gan_ssim is not None else {}),
         loss=args.loss,
         precision=args.precision,
         save_every=500,
@@ -139,6 +140,7 @@ def main() -> None:
     parser.add_argument("--precision", default="auto", help="of training: auto, fp32 or bf16")
     parser.add_argument("--gan", type=float, help="patch discriminator weight (default: train's)")
     parser.add_argument("--gan-start", type=float, default=0.5)
+    parser.add_argument("--gan-ssim", type=float, help="default: train's")
     parser.add_argument("--threads", type=int, help="torch threads (two runs side by side: 1 each)")
     parser.add_argument("--work", type=Path, help="keep face sets and models here")
     parser.add_argument("--retrain", action="store_true")

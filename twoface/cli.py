@@ -291,6 +291,12 @@ def _train_args(p) -> None:
         default=_default(TrainConfig, "gan_start"),
         help="fraction of the budget after which the discriminator joins",
     )
+    p.add_argument(
+        "--gan-ssim",
+        type=float,
+        default=_default(TrainConfig, "gan_ssim"),
+        help="and only once B's faces are rebuilt to this SSIM (0: no wait)",
+    )
     p.add_argument("--init-from", help="start from this model folder's weights (transfer learning)")
     p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, mps")
     p.add_argument(

@@ -113,6 +113,8 @@ class TrainConfig:
             raise ConfigError(f"refiner is 0 (none), 1 or 2 (its scale), not {self.refiner!r}")
         if (self.gan or 0) < 0 or not 0 <= self.gan_start <= 1 or self.gan_min_steps < 0:
             raise ConfigError("gan is a weight >= 0 and gan_start a fraction of the budget in [0, 1]")
+        if not 0 <= self.gan_ssim < 1:
+            raise ConfigError(f"gan_ssim is an SSIM in [0, 1), not {self.gan_ssim}")
 
     model_dir: str
     faceset_a: str | None = None
@@ -138,6 +140,7 @@ class TrainConfig:
     # resumed model's own, else the default (DEFAULT_GAN, twoface.train.loop)
     gan_start: float = 0.5  # fraction of the budget after which the discriminator joins
     gan_min_steps: int = 300  # and never before this step: earlier its texture is only noise
+    gan_ssim: float = 0.0  # and only once decoder B rebuilds B's preview faces to this SSIM (0: no wait)
     device: str = "auto"
     precision: str = "auto"  # PRECISIONS; auto: bf16 on CUDA and on CPUs with native bf16
     save_every: int = 100

@@ -14,9 +14,17 @@ its patches towards 1.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
 import torch
 
 from twoface.models.discriminator import PatchDiscriminator
+from twoface.train.data import to_tensor
+from twoface.train.losses import luma, ssim_map
+
+CHECK_EVERY = 50  # steps between the gate's looks at B's rebuild
 
 
 class Adversary:
@@ -53,3 +61,46 @@ class Adversary:
         loss.backward()
         self.opt.step()
         return loss.item()
+
+
+@dataclass
+class GanGate:
+    """When the critic joins: after ``start`` of the budget, not before step ``min_steps``, and
+    once decoder B rebuilds B's fixed faces (``faces``: RGB uint8 ``(n, O, O, 3)`` at the
+    output crop, unwarped) to a mean luma SSIM of ``ssim`` (0: no such wait), looked at every
+    :data:`CHECK_EVERY` steps. A critic that joins a model still drawing blurs pays it for
+    texture in the wrong places (streaks, haloes: bench/README.md). Once open it stays open;
+    ``opened``: ``(step, ssim)`` when it opened."""
+
+    start: float
+    min_steps: int
+    ssim: float
+    faces: np.ndarray
+    opened: tuple[int, float] | None = None
+
+    def __call__(self, progress: float | None, step: int, model) -> bool:
+        if self.opened is not None:
+            return True
+        if progress is None or progress < self.start or step < self.min_steps:
+            return False
+        if self.ssim > 0 and step % CHECK_EVERY:
+            return False
+        score = rebuild_ssim(model, self.faces) if self.ssim > 0 else 1.0
+        if score >= self.ssim:
+            self.opened = (step, score)
+        return self.opened is not None
+
+
+def rebuild_ssim(model, faces: np.ndarray) -> float:
+    """Mean luma SSIM of ``faces`` (RGB uint8 ``(n, O, O, 3)``, the output crop) against
+    decoder B's rebuild of them (shrunk by area to the model's input)."""
+    device = next(model.parameters()).device
+    s = model.arch.size
+    small = np.stack([cv2.resize(f, (s, s), interpolation=cv2.INTER_AREA) for f in faces])
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        out = model(to_tensor(small).to(device), "b")[:, :3].float()
+    model.train(was_training)
+    target = to_tensor(faces).to(device)
+    return float(ssim_map(luma(out), luma(target)).mean())

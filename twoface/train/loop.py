@@ -30,7 +30,7 @@ from twoface.train.data import AugmentConfig, FaceData, to_tensor
 from twoface.train.defaults import DEFAULT_BATCH, DEFAULT_GAN, DEFAULT_LOSS
 from twoface.train.device import autocast, pick_precision
 from twoface.train.ema import EMA
-from twoface.train.gan import Adversary
+from twoface.train.gan import Adversary, GanGate
 from twoface.train.losses import LOSSES
 from twoface.train.refine import MIN_FACES as REFINER_MIN_FACES
 from twoface.train.refine import RefinerTrainer
@@ -348,10 +348,9 @@ def train(cfg: TrainConfig, report=print) -> TrainResult:
     refiner = _refiner(scale, meta, ck.refiner, data[1], device, say) if dist.main else None
     gan = meta["config"].get("gan", 0.0)  # models from before the GAN term: none
     adversary = Adversary(gan, base_lr, device, ck.discriminator) if gan > 0 and dist.main else None
-    precision = pick_precision(cfg.precision, device)
-    if precision != "fp32" and device == "cpu":
-        say("training in bfloat16: this CPU computes it natively (--precision fp32 to turn it off)")
+    precision = meta["precision"] = pick_precision(cfg.precision, device)  # this run's, recorded
     previews = (data[0].fixed(), data[1].fixed(), device)
+    gate = GanGate(cfg.gan_start, cfg.gan_min_steps, cfg.gan_ssim, previews[1])
     saver = Saver(Path(cfg.model_dir), model, opt, meta, previews, cfg.timelapse, ema, refiner, adversary)
     state = RunState(
         meta["step"], meta["step"], [ck.loss_csv], time.monotonic() - _seconds_so_far(ck.loss_csv)
@@ -370,7 +369,7 @@ def train(cfg: TrainConfig, report=print) -> TrainResult:
             batches = [d.sample(batch, aug, rng) for d in data]
             hi_targets = _targets(batches[1][3:], device)  # a 2x refiner's: B's crops at its size
             batches = [b[:3] for b in batches]
-            judged = adversary if adversary and _gan_on(cfg, progress, state.step) else None
+            judged = adversary if adversary and _gan_on(gate, progress, state.step, model, say) else None
             if judged:
                 judged.set_lr(lr)
             refine = refiner and (lambda out, y, w: refiner.step(out, *(hi_targets or (y, w)), lr))  # noqa: B023
@@ -404,10 +403,15 @@ def train(cfg: TrainConfig, report=print) -> TrainResult:
     return TrainResult(state.step, state.loss_a, state.loss_b, interrupted or _raised(stop_flag))
 
 
-def _gan_on(cfg: TrainConfig, progress: float | None, step: int) -> bool:
-    """The critic joins after ``gan_start`` of the budget and not before ``gan_min_steps``
-    (a 30-step model's GAN texture is noise: sharpness 1.3x a perfect model's, measured)."""
-    return progress is not None and progress >= cfg.gan_start and step >= cfg.gan_min_steps
+def _gan_on(gate: GanGate, progress: float | None, step: int, model, report) -> bool:
+    """Whether the critic judges this step (:class:`GanGate`: after ``gan_start`` of the
+    budget, not before ``gan_min_steps``, since a 30-step model's GAN texture is noise, and once
+    B is rebuilt to ``gan_ssim``); the step it joins is said once."""
+    was_open = gate.opened is not None
+    on = gate(progress, step, model)
+    if on and not was_open:
+        report(f"the critic joins at step {step} (B's faces rebuilt to SSIM {gate.opened[1]:.2f})")
+    return on
 
 
 def _optimizer(cfg: TrainConfig, model: AutoEncoder, lr: float, saved: dict | None, device: str):
