@@ -4,6 +4,8 @@ model of every registered architecture and for a trained model on real faces."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -65,7 +67,7 @@ def test_a_model_with_a_refiner_exports_at_the_size_it_pastes(scale, tmp_path):
     torch.nn.init.normal_(refiner.body[-2].weight, std=0.02)  # not the identity it starts as
     out = 128 * scale
     swap = SwapModel(build("lite128", mask=True).eval(), "lite128", CropSpec(64, 0.1), "cpu", "", 0, out)
-    swap = SwapModel(**{**swap.__dict__, "refiner": refiner})
+    swap = replace(swap, refiner=refiner)
     sess, _ = check_dfm_contract(write_export(swap, tmp_path / "r.dfm", morph=True))
     faces = np.random.default_rng(1).integers(0, 256, (2, 64, 64, 3), dtype=np.uint8)
     bgr = np.ascontiguousarray(faces[..., ::-1].astype(np.float32) / 255)

@@ -354,9 +354,9 @@ def test_the_gan_critic_learns_is_resumed_and_a_damaged_one_is_trained_afresh(gr
     critic = PatchDiscriminator()
     assert critic(torch.rand(2, 3, 128, 128)).shape == (2, 1, 16, 16)
     folder = tmp_path / "m"
-    # gan_start 0: the critic judges from the first step
+    # gan_start 0, no SSIM to wait for: the critic judges from the first step
     train(
-        quick(folder, grid_pair, iterations=3, gan=0.3, gan_start=0.0, gan_min_steps=0),
+        quick(folder, grid_pair, iterations=3, gan=0.3, gan_start=0.0, gan_min_steps=0, gan_ssim=0.0),
         report=lambda _m: None,
     )
     meta = checkpoint.read_meta(folder)
@@ -366,16 +366,15 @@ def test_the_gan_critic_learns_is_resumed_and_a_damaged_one_is_trained_afresh(gr
     assert any(not torch.equal(first[k], v) for k, v in critic.state_dict().items())  # it trained
     # a resume without --gan keeps the model's own weight and the critic's weights
     lines = []
-    train(quick(folder, grid_pair, iterations=5, gan_start=0.0, gan_min_steps=0), report=_said(lines))
+    at_once = {"gan_start": 0.0, "gan_min_steps": 0, "gan_ssim": 0.0}
+    train(quick(folder, grid_pair, iterations=5, **at_once), report=_said(lines))
     assert checkpoint.read_meta(folder)["config"]["gan"] == 0.3 and not lines
     second = load_file(str(folder / "discriminator.safetensors"))
     assert any(not torch.equal(first[k], second[k]) for k in first)
     # truncated: one line naming the file, training goes on with a new critic
     data = (folder / "discriminator.safetensors").read_bytes()
     (folder / "discriminator.safetensors").write_bytes(data[: len(data) // 3])
-    result = train(
-        quick(folder, grid_pair, iterations=6, gan_start=0.0, gan_min_steps=0), report=_said(lines)
-    )
+    result = train(quick(folder, grid_pair, iterations=6, **at_once), report=_said(lines))
     assert result.step == 6 and len(lines) == 1 and "discriminator.safetensors" in lines[0]
     # --gan 0 on resume turns it off, and says so
     lines.clear()

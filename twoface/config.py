@@ -140,7 +140,7 @@ class TrainConfig:
     # resumed model's own, else the default (DEFAULT_GAN, twoface.train.loop)
     gan_start: float = 0.5  # fraction of the budget after which the discriminator joins
     gan_min_steps: int = 300  # and never before this step: earlier its texture is only noise
-    gan_ssim: float = 0.0  # and only once decoder B rebuilds B's preview faces to this SSIM (0: no wait)
+    gan_ssim: float = 0.9  # and only once decoder B rebuilds B's preview faces to this SSIM (0: no wait)
     device: str = "auto"
     precision: str = "auto"  # PRECISIONS; auto: bf16 on CUDA and on CPUs with native bf16
     save_every: int = 100

@@ -18,7 +18,7 @@ def pick_device(requested: str = "auto") -> str:
 
 def pick_precision(requested: str, device: str) -> str:
     """``"auto"`` gives ``"bf16"`` (bfloat16 autocast, weights and optimiser in float32) on CUDA
-    and on CPUs with native bfloat16 arithmetic (AVX512-BF16 or AMX: 1.45x faster training steps
+    and on CPUs with native bfloat16 arithmetic (AVX512-BF16 or AMX: 1.31x faster training steps
     of ``lite128`` here, ``bench/train.py``), else ``"fp32"``. MPS always trains in float32."""
     if requested != "auto":
         return requested
