@@ -64,7 +64,7 @@ class FaceData:
     ``store_scale``: the median frame-to-store scale (< 1: the store shrank the faces).
     ``records``: the face set's records when the caller has read them already. ``hi``: the side
     of a second, larger target (a 2x refiner's, same framing), 0 for none; its crops are kept
-    prefiltered for that size in ``hi_images``."""
+    prefiltered for that size in ``hi_images``, and ``hi_from_out`` maps output-crop px to it."""
 
     def __init__(
         self,
@@ -79,6 +79,9 @@ class FaceData:
         self.spec = spec
         self.out = CropSpec(out_size or spec.size, spec.margin)
         self.hi = CropSpec(hi, spec.margin) if hi else None
+        if self.hi is not None:  # output-crop px -> hi-crop px, and back: once, not per sample
+            self.hi_from_out = subcrop_matrix(self.out.size, self.out.margin, hi, spec.margin)
+            self._out_from_hi = cv2.invertAffineTransform(self.hi_from_out)
         self.forehead = forehead
         self.images, self.out_from_store, self.landmarks, scales = [], [], [], []
         self.hi_images, self.hi_from_store = [], []
@@ -110,13 +113,8 @@ class FaceData:
     def cut_hi(self, i: int, moved_out: np.ndarray) -> np.ndarray:
         """Face ``i`` at the larger ``hi`` crop, moved as ``moved_out`` (a 2x3 matrix in output-crop
         px) moves the output crop: uint8 ``(H, H, 3)``."""
-        hi_from_out = self.hi_from_out()
-        moved = compose_affine(hi_from_out, compose_affine(moved_out, cv2.invertAffineTransform(hi_from_out)))
+        moved = compose_affine(self.hi_from_out, compose_affine(moved_out, self._out_from_hi))
         return _warp(self.hi_images[i], compose_affine(moved, self.hi_from_store[i]), self.hi.size)
-
-    def hi_from_out(self) -> np.ndarray:
-        """2x3 matrix from output-crop px to ``hi``-crop px."""
-        return subcrop_matrix(self.out.size, self.out.margin, self.hi.size, self.hi.margin)
 
     def fixed(self, n: int = 6) -> np.ndarray:
         """``n`` evenly spaced faces at the output crop, untransformed ``(n, O, O, 3)``."""
@@ -137,7 +135,7 @@ class FaceData:
         m = random_transform(size, aug, rng)
         targets = [(self.cut(i, m), face_mask(transform_points(m, self.landmarks[i]), size, self.forehead))]
         if self.hi is not None:
-            points = transform_points(compose_affine(self.hi_from_out(), m), self.landmarks[i])
+            points = transform_points(compose_affine(self.hi_from_out, m), self.landmarks[i])
             targets.append((self.cut_hi(i, m), face_mask(points, self.hi.size, self.forehead)))
         flip = rng.random() < aug.flip
         shift, gain = jitter_params(aug, rng)
