@@ -253,6 +253,7 @@ def test_evaluate_reports_every_figure_against_its_ceiling_and_writes_a_sheet(ti
     assert report["flicker"] > 0  # the last 6 faces are consecutive frames
     assert 0 < report["ssim_a"] < 1 and 0 < report["ssim_b"] < 1
     assert report["mean_distance_to_a"] > 0 and report["mean_distance_to_b"] > 0
+    assert report["critic_joined"] is None  # 30 steps: the critic waits for step 300
     image = read_image(sheet)
     assert image.shape == (3 * 160, 6 * 160, 3) and read_provenance(sheet)["synthetic"] is True
 

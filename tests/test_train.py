@@ -361,6 +361,7 @@ def test_the_gan_critic_learns_is_resumed_and_a_damaged_one_is_trained_afresh(gr
     )
     meta = checkpoint.read_meta(folder)
     assert meta["config"]["gan"] == 0.3 and meta["discriminator"] is True
+    assert meta["critic_joined"] == {"step": 0, "ssim": None}  # no SSIM measured: none recorded
     first = load_file(str(folder / "discriminator.safetensors"))
     assert set(first) == set(critic.state_dict())
     assert any(not torch.equal(first[k], v) for k, v in critic.state_dict().items())  # it trained
@@ -384,7 +385,8 @@ def test_the_gan_critic_learns_is_resumed_and_a_damaged_one_is_trained_afresh(gr
 
 def test_the_critic_waits_until_b_is_rebuilt_well_enough(grid_pair, tmp_path):
     """With gan_ssim, the critic joins only once decoder B rebuilds B's preview faces to that
-    SSIM: never within 3 steps at 0.99, at once at 0.01; the step it joins is said."""
+    SSIM: never within 3 steps at 0.99, at once at 0.01; the step it joins is said and recorded
+    in model.json."""
     from twoface.extract.faceset import FaceSet
     from twoface.models.registry import build
     from twoface.train.data import FaceData
@@ -406,6 +408,9 @@ def test_the_critic_waits_until_b_is_rebuilt_well_enough(grid_pair, tmp_path):
         cfg = quick(folder, grid_pair, iterations=3, gan=0.3, gan_start=0.0, gan_min_steps=0, gan_ssim=ssim)
         train(cfg, report=lines.append)
         assert any("the critic joins at step 0" in line for line in lines) == joined
+        recorded = checkpoint.read_meta(folder).get("critic_joined")
+        assert (recorded["step"] if recorded else None) == (0 if joined else None)
+        assert recorded is None or 0 < recorded["ssim"] < 1
 
 
 def test_a_resume_applies_batch_and_loss_and_says_what_it_cannot_apply(grid_pair, tmp_path):

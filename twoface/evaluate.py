@@ -12,7 +12,11 @@ blender, then judged on the frame as a viewer sees it:
   source face itself, cut at the model's output crop and pasted back by the same blender. A
   sharpness reads against it ("0.28 of 0.59"); no model of that size can pass it.
 - ``mouth_correlation``: Pearson correlation over frames of the mouth opening (inner lips,
-  over the eye distance) found on the swap and on the source: the swap speaks when A speaks.
+  over the eye distance) on the swap and on the source frame, both found by the same predictor
+  in the same box (the face set's stored landmarks are smoothed over time, so against them even
+  the source frame itself scores well under 1): the swap speaks when A speaks.
+  ``mouth_ceiling`` is the same for the perfect model: the predictor's own noise on these
+  faces, which matters where the mouth moves little.
 - ``flicker``: mean frame-to-frame change of the face region (aligned by the source's
   landmarks, so head motion counts the same for both) of the swap over the source's.
 - ``ssim_a`` / ``ssim_b``: mean SSIM between held-out faces and their rebuild by their own
@@ -56,6 +60,7 @@ class SwapJudgement:
     sharpness: float
     sharpness_ceiling: float
     mouth_correlation: float
+    mouth_ceiling: float
     flicker: float | None
 
 
@@ -93,14 +98,14 @@ def judge_swaps(
         crops = [measure_crop(im, landmarks) for im in (frame, swapped)]  # cut once, used twice
         source_sharpness = max(blur_score(crops[0]), 1e-6)
         sharp.append(blur_score(crops[1]) / source_sharpness)
-        ceiling.append(
-            face_sharpness(perfect_swap(frame, landmarks, swap, swapper.blend), landmarks) / source_sharpness
-        )
+        perfect = perfect_swap(frame, landmarks, swap, swapper.blend)
+        ceiling.append(face_sharpness(perfect, landmarks) / source_sharpness)
         seen = landmarks68(swapped, r.box)  # the detector-framed box the face was found in
         e = embed(swapped, seen)
         to_a.append(float(np.linalg.norm(e - mean_a)))
         to_b.append(float(np.linalg.norm(e - mean_b)))
-        mouths.append((mouth_opening(landmarks), mouth_opening(seen)))
+        source, ideal = (landmarks68(im, r.box) for im in (frame, perfect))
+        mouths.append((mouth_opening(source), mouth_opening(seen), mouth_opening(ideal)))
         faces = tuple(_centre_grey(c) for c in crops)
         if previous is not None and previous[0] == (r.source, r.frame_index - 1):
             moves.append([float(np.abs(f - p).mean()) for f, p in zip(faces, previous[1], strict=True)])
@@ -116,9 +121,14 @@ def judge_swaps(
         faces=len(records),
         sharpness=float(np.median(sharp)),
         sharpness_ceiling=float(np.median(ceiling)),
-        mouth_correlation=float(np.corrcoef(m[:, 0], m[:, 1])[0, 1]) if len(m) > 2 else float("nan"),
+        mouth_correlation=_correlation(m[:, 0], m[:, 1]) if len(m) > 2 else float("nan"),
+        mouth_ceiling=_correlation(m[:, 0], m[:, 2]) if len(m) > 2 else float("nan"),
         flicker=float(moves[:, 1].mean() / max(moves[:, 0].mean(), 1e-6)) if len(moves) else None,
     )
+
+
+def _correlation(x: np.ndarray, y: np.ndarray) -> float:
+    return float(np.corrcoef(x, y)[0, 1])
 
 
 def perfect_swap(frame: np.ndarray, landmarks: np.ndarray, swap: SwapModel, blend: BlendConfig) -> np.ndarray:
@@ -198,6 +208,7 @@ def judge(
     (their training faces). With ``sheet``, also writes :func:`sheet_image` there.
     ``average``: judge the weights' moving average where the model has one (as convert does)."""
     from twoface.convert.swap import load_model
+    from twoface.models.checkpoint import read_meta
 
     swap = load_model(model_dir, "auto", lambda _m: None, average)
     j = judge_swaps(swap, held_a, mean_embedding(known_a), mean_embedding(known_b))
@@ -212,9 +223,12 @@ def judge(
         "sharpness_ceiling": round(j.sharpness_ceiling, 3),
         "sharpness": f"{j.sharpness:.2f} of {j.sharpness_ceiling:.2f}",
         "mouth_correlation": round(j.mouth_correlation, 3),
+        "mouth_ceiling": round(j.mouth_ceiling, 3),
         "flicker": None if j.flicker is None else round(j.flicker, 3),
         "ssim_a": round(reconstruction_ssim(swap, held_a, "a"), 3),
         "ssim_b": round(reconstruction_ssim(swap, held_b, "b"), 3),
+        # {"step", "ssim"} when B's critic joined the run that made this model, else None
+        "critic_joined": read_meta(model_dir).get("critic_joined"),
     }
     if sheet is not None:
         write_sheet(sheet, sheet_image(swap, held_a), result["model"])

@@ -70,13 +70,13 @@ class GanGate:
     output crop, unwarped) to a mean luma SSIM of ``ssim`` (0: no such wait), looked at every
     :data:`CHECK_EVERY` steps. A critic that joins a model still drawing blurs pays it for
     texture in the wrong places (streaks, haloes: bench/README.md). Once open it stays open;
-    ``opened``: ``(step, ssim)`` when it opened."""
+    ``opened``: ``(step, ssim)`` when it opened (ssim None when it had none to wait for)."""
 
     start: float
     min_steps: int
     ssim: float
     faces: np.ndarray
-    opened: tuple[int, float] | None = None
+    opened: tuple[int, float | None] | None = None
 
     def __call__(self, progress: float | None, step: int, model) -> bool:
         if self.opened is not None:
@@ -85,8 +85,9 @@ class GanGate:
             return False
         if self.ssim > 0 and step % CHECK_EVERY:
             return False
-        score = rebuild_ssim(model, self.faces) if self.ssim > 0 else 1.0
-        if score >= self.ssim:
+        if self.ssim <= 0:
+            self.opened = (step, None)
+        elif (score := rebuild_ssim(model, self.faces)) >= self.ssim:
             self.opened = (step, score)
         return self.opened is not None
 

@@ -351,6 +351,7 @@ def train(cfg: TrainConfig, report=print) -> TrainResult:
     precision = meta["precision"] = pick_precision(cfg.precision, device)  # this run's, recorded
     previews = (data[0].fixed(), data[1].fixed(), device)
     gate = GanGate(cfg.gan_start, cfg.gan_min_steps, cfg.gan_ssim, previews[1])
+    meta.pop("critic_joined", None)  # this run's, recorded once its gate opens
     saver = Saver(Path(cfg.model_dir), model, opt, meta, previews, cfg.timelapse, ema, refiner, adversary)
     state = RunState(
         meta["step"], meta["step"], [ck.loss_csv], time.monotonic() - _seconds_so_far(ck.loss_csv)
@@ -369,7 +370,8 @@ def train(cfg: TrainConfig, report=print) -> TrainResult:
             batches = [d.sample(batch, aug, rng) for d in data]
             hi_targets = _targets(batches[1][3:], device)  # a 2x refiner's: B's crops at its size
             batches = [b[:3] for b in batches]
-            judged = adversary if adversary and _gan_on(gate, progress, state.step, model, say) else None
+            on = adversary is not None and _gan_on(gate, progress, state.step, model, meta, say)
+            judged = adversary if on else None
             if judged:
                 judged.set_lr(lr)
             refine = refiner and (lambda out, y, w: refiner.step(out, *(hi_targets or (y, w)), lr))  # noqa: B023
@@ -403,14 +405,18 @@ def train(cfg: TrainConfig, report=print) -> TrainResult:
     return TrainResult(state.step, state.loss_a, state.loss_b, interrupted or _raised(stop_flag))
 
 
-def _gan_on(gate: GanGate, progress: float | None, step: int, model, report) -> bool:
+def _gan_on(gate: GanGate, progress: float | None, step: int, model, meta: dict, report) -> bool:
     """Whether the critic judges this step (:class:`GanGate`: after ``gan_start`` of the
     budget, not before ``gan_min_steps``, since a 30-step model's GAN texture is noise, and once
-    B is rebuilt to ``gan_ssim``); the step it joins is said once."""
+    B is rebuilt to ``gan_ssim``); the step it joins is said once and recorded in ``meta``
+    (model.json's ``critic_joined``: ``{"step", "ssim"}``)."""
     was_open = gate.opened is not None
     on = gate(progress, step, model)
     if on and not was_open:
-        report(f"the critic joins at step {step} (B's faces rebuilt to SSIM {gate.opened[1]:.2f})")
+        ssim = gate.opened[1]
+        meta["critic_joined"] = {"step": step, "ssim": None if ssim is None else round(ssim, 3)}
+        rebuilt = "" if ssim is None else f" (B's faces rebuilt to SSIM {ssim:.2f})"
+        report(f"the critic joins at step {step}{rebuilt}")
     return on
 
 
