@@ -88,3 +88,33 @@ def test_the_default_model_draws_128_px_faces_from_a_64_px_encoder_at_lite_cost(
 
 def test_hd256_draws_256_px_faces():
     assert build("hd256").arch.out_size == 256
+
+
+@pytest.mark.parametrize("cin,cout", [(3, 1), (16, 8), (64, 32)])
+def test_a_fresh_upsampling_is_a_nearest_neighbour_enlargement(cin, cout):
+    """ICNR: before training, every Up block's four sub-pixels of a 2x2 cell are equal (no
+    checkerboard), and its weights are spread as PyTorch's default init spreads them."""
+    from twoface.models.blocks import Up
+
+    torch.manual_seed(cin)
+    up = Up(cin, cout)
+    y = up(torch.rand(2, cin, 6, 6))
+    assert y.shape == (2, cout, 12, 12)
+    cells = y.unfold(2, 2, 2).unfold(3, 2, 2).reshape(2, cout, 6, 6, 4)
+    assert torch.allclose(cells, cells[..., :1].expand_as(cells), atol=1e-6)
+    assert y.std() > 0  # not a constant
+    bound = 1 / (cin * 9) ** 0.5  # kaiming_uniform(a=sqrt(5)) of a conv: U(-1/sqrt(fan_in), +)
+    weight = up[0].weight
+    assert weight.abs().max() <= bound and weight.std() > 0.4 * bound
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_every_upsampling_of_every_model_starts_as_one_kernel_per_output_channel(name):
+    """Every entry's Up blocks (encoder and decoders) are ICNR-initialised."""
+    from twoface.models.blocks import Up
+
+    ups = [m for m in build(name).modules() if isinstance(m, Up)]
+    assert ups
+    for up in ups:
+        w = up[0].weight.view(-1, 4, *up[0].weight.shape[1:])
+        assert torch.equal(w, w[:, :1].expand_as(w)), name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 
@@ -12,13 +13,28 @@ class Down(nn.Sequential):
         super().__init__(nn.Conv2d(cin, cout, 5, stride=2, padding=2), nn.LeakyReLU(0.1, inplace=True))
 
 
+def icnr_(conv: nn.Conv2d, scale: int = 2) -> nn.Conv2d:
+    """ICNR initialisation (Aitken et al. 2017; faceswap's ``icnr_init``) of a convolution that
+    feeds a pixel shuffle of ``scale``: the ``scale**2`` sub-pixel kernels of each output channel
+    (channels ``c * scale**2 ... + scale**2 - 1``, PixelShuffle's order) start as one kernel,
+    drawn as PyTorch draws a conv's, so a fresh upsampling is a nearest-neighbour enlargement of
+    one convolution and starts without the checkerboard a critic can later amplify."""
+    out, cin, kh, kw = conv.weight.shape
+    base = nn.Conv2d(cin, out // scale**2, (kh, kw))  # PyTorch's default init, at 1/scale**2 the outputs
+    with torch.no_grad():
+        conv.weight.copy_(base.weight.repeat_interleave(scale**2, dim=0))
+        if conv.bias is not None:
+            conv.bias.copy_(base.bias.repeat_interleave(scale**2))
+    return conv
+
+
 class Up(nn.Sequential):
-    """3x3 convolution to 4x the channels, LeakyReLU(0.1), pixel shuffle: doubles the size."""
+    """3x3 convolution to 4x the channels (ICNR-initialised), LeakyReLU(0.1), pixel shuffle:
+    doubles the size."""
 
     def __init__(self, cin: int, cout: int) -> None:
-        super().__init__(
-            nn.Conv2d(cin, cout * 4, 3, padding=1), nn.LeakyReLU(0.1, inplace=True), nn.PixelShuffle(2)
-        )
+        conv = icnr_(nn.Conv2d(cin, cout * 4, 3, padding=1))
+        super().__init__(conv, nn.LeakyReLU(0.1, inplace=True), nn.PixelShuffle(2))
 
 
 class Encoder(nn.Module):
