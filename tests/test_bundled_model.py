@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from safetensors import safe_open
 
 from twoface.demo import BUNDLED, start_from_bundled
@@ -49,3 +50,27 @@ def test_demo_continues_the_bundled_model_once(tmp_path):
     line = start_from_bundled(model)
     assert line is not None and "continuing the bundled model" in line and (model / "model.json").exists()
     assert start_from_bundled(model) is None  # a model already there is trained on, not replaced
+
+
+def test_the_bundled_critic_comes_with_it_and_a_resume_trains_on_with_it(grid_pair, tmp_path):
+    from safetensors.torch import load_file
+
+    from twoface.config import TrainConfig
+    from twoface.models import checkpoint
+    from twoface.train.loop import train
+
+    meta = json.loads((BUNDLED / "model.json").read_text())
+    if not meta.get("discriminator"):
+        pytest.skip("the bundled model was trained without the critic")
+    shipped = load_file(str(BUNDLED / checkpoint.CRITIC_FILE))
+    assert {str(v.dtype) for v in shipped.values()} == {"torch.float16"}
+    model = tmp_path / "model"
+    start_from_bundled(model)
+    lines = []
+    at_once = {"gan_start": 0.0, "gan_min_steps": 0, "gan_ssim": 0.0}
+    steps = meta["step"] + 1
+    cfg = TrainConfig(str(model), *map(str, grid_pair), iterations=steps, batch=2, progress=False, **at_once)
+    assert train(cfg, report=lines.append).step == steps
+    assert not [line for line in lines if "discriminator" in line]  # loaded, not replaced
+    trained = load_file(str(model / checkpoint.CRITIC_FILE))
+    assert any(not torch.equal(trained[k], shipped[k].float()) for k in shipped)  # and it trained on

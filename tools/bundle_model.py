@@ -1,6 +1,6 @@
 """Make ``samples/grid_model/``: a model folder trained by ``twoface train`` on the bundled
-GRID pair, stored small enough to ship (float16 safetensors, no optimizer state) for
-``make demo`` to continue from.
+GRID pair, stored small enough to ship (float16 safetensors, B's critic with it, no optimizer
+state) for ``make demo`` to continue from.
 
     .venv/bin/python tools/bundle_model.py MODEL_DIR samples/grid_model --how "the command that trained it"
 
@@ -35,11 +35,16 @@ def bundle(src: Path, dst: Path, how: str) -> Path:
     dst.mkdir(parents=True)
     save_file(weights, str(dst / "model.safetensors"), metadata={"step": str(meta["step"])})
     shutil.copy2(src / "loss.csv", dst / "loss.csv")  # the curve, and the minutes a resume adds to
+    critic = src / "discriminator.safetensors"  # B's critic (0.3 MB): a resume goes on with it
+    if meta.get("discriminator") and critic.is_file():
+        halves = {k: v.half().contiguous() for k, v in load_file(str(critic)).items()}
+        save_file(halves, str(dst / critic.name), metadata={"step": str(meta["step"])})  # as checkpoint does
+    else:
+        meta.pop("discriminator", None)
     meta["facesets"] = {"a": "samples/grid/s1.mp4 (extracted)", "b": "samples/grid/s2.mp4 (extracted)"}
     meta["identities"] = {"a": "GRID s1", "b": "GRID s2"}
     meta.pop("ema_updates", None)
     meta.pop("refiner", None)
-    meta.pop("discriminator", None)
     meta["bundled"] = {
         "how": how,
         "steps": meta["step"],
