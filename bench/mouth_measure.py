@@ -9,6 +9,12 @@ detector-framed box, and correlated over frames with:
   2026-12-02;
 - the predictor on the source frame (the measure ``twoface evaluate`` uses now).
 
+With ``--gap``, it also asks where a model loses the mouth: for the model and each of its
+snapshots, A's own rebuild (decoder A on A's face, pasted back) and the swap are read by the
+predictor on the last faces A trained on and on the held-out ones, and correlated with the
+source frame's (with the RMS error, in eye distances). A rebuild that follows the mouth on
+trained faces but not on held-out ones is an encoder that memorised its faces.
+
 Prints one JSON object. Run: ``.venv/bin/python bench/mouth_measure.py --work /tmp/q_hires``
 (the folder needs a ``model/``: only its crop is used).
 """
@@ -36,6 +42,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--gap", action="store_true", help="rebuild and swap, trained against held-out faces")
     args = parser.parse_args()
     swap = load_model(args.work / "model", "auto", lambda _m: None)
     blend = FaceSwapper(swap, "a2b", BlendConfig()).blend
@@ -49,6 +56,7 @@ def main() -> None:
             [mouth_opening(x) for x in (stored, landmarks68(frame, r.box), landmarks68(perfect, r.box))]
         )
     m = np.array(rows)
+    gap = generalisation_gap(args.work, records) if args.gap else None
 
     def corr(i: int, j: int) -> float:
         return round(float(np.corrcoef(m[:, i], m[:, j])[0, 1]), 3)
@@ -61,10 +69,52 @@ def main() -> None:
                 "mouth_opening_std": round(float(m[:, 0].std()), 4),
                 "against_stored_landmarks": {"source_frame": corr(0, 1), "perfect_model": corr(0, 2)},
                 "against_the_source_frame": {"perfect_model": corr(1, 2)},
+                **({"generalisation_gap": gap} if gap else {}),
             },
             indent=2,
         )
     )
+
+
+def generalisation_gap(work: Path, held: list) -> dict:
+    """Per model (``model`` and each snapshot): mouth correlation and RMS error of A's rebuild
+    (``b2a`` on A's faces: decoder A) and of the swap (``a2b``), on the last ``len(held)``
+    faces A trained on and on the held-out ``held``."""
+    from twoface.convert.swap import load_model
+    from twoface.evaluate import frames_of
+    from twoface.extract.faceset import FaceSet
+
+    trained = sorted(FaceSet.open(work / "A_train").records(), key=lambda r: r.frame_index)[-len(held) :]
+    sets = {"trained": trained, "held_out": held}
+    frames = {name: frames_of(records) for name, records in sets.items()}
+    snapshots = sorted((work / "model" / "snapshots").glob("*min"), key=lambda p: float(p.name[:-3]))
+    out = {}
+    for folder in [*snapshots, work / "model"]:
+        swap = load_model(folder, "auto", lambda _m: None)
+        row = {"step": swap.step}
+        for direction, what in (("b2a", "rebuild"), ("a2b", "swap")):
+            for name, records in sets.items():
+                m = _mouths(swap, direction, records, frames[name])
+                row[f"{what}_{name}"] = round(float(np.corrcoef(m[:, 0], m[:, 1])[0, 1]), 3)
+                row[f"{what}_{name}_rms"] = round(float(np.sqrt(((m[:, 0] - m[:, 1]) ** 2).mean())), 4)
+        out[folder.name] = row
+    return out
+
+
+def _mouths(swap, direction: str, records: list, frames: dict) -> np.ndarray:
+    """``(n, 2)``: the mouth opening of each source frame and of its swap in ``direction``."""
+    from twoface.convert.blend import BlendConfig
+    from twoface.convert.pipeline import FaceSwapper
+    from twoface.evaluate import mouth_opening
+    from twoface.extract.landmarks import landmarks68
+
+    swapper = FaceSwapper(swap, direction, BlendConfig())
+    rows = []
+    for r in records:
+        frame = frames[(r.source, r.frame_index)]
+        swapped = swapper(frame, [r.landmarks_array()])
+        rows.append([mouth_opening(landmarks68(im, r.box)) for im in (frame, swapped)])
+    return np.array(rows)
 
 
 if __name__ == "__main__":
