@@ -250,6 +250,8 @@ def test_evaluate_reports_every_figure_against_its_ceiling_and_writes_a_sheet(ti
     assert 0.3 < report["sharpness_ceiling"] < 1.2
     assert report["sharpness"] == f"{report['sharpness_ratio']:.2f} of {report['sharpness_ceiling']:.2f}"
     assert -1 <= report["mouth_correlation"] <= 1
+    low, high = report["mouth_interval"]
+    assert -1 <= low < high <= 1  # 6 faces: a wide interval
     assert report["flicker"] > 0  # the last 6 faces are consecutive frames
     assert 0 < report["ssim_a"] < 1 and 0 < report["ssim_b"] < 1
     assert report["mean_distance_to_a"] > 0 and report["mean_distance_to_b"] > 0
