@@ -118,3 +118,27 @@ def test_every_upsampling_of_every_model_starts_as_one_kernel_per_output_channel
     for up in ups:
         w = up[0].weight.view(-1, 4, *up[0].weight.shape[1:])
         assert torch.equal(w, w[:, :1].expand_as(w)), name
+
+
+def test_lite128_s2d_sees_every_pixel_of_a_128_px_face_through_lite128s_encoder_grid():
+    """The space-to-depth input is lossless: a change to one input pixel reaches the encoder,
+    which a 64 px input shrunk by area blurs into its neighbours' average."""
+    model = build("lite128-s2d")
+    assert (model.arch.size, model.arch.out_size, model.arch.unshuffle) == (128, 128, 2)
+    assert model.encoder.side == build("lite128").encoder.side
+    x = torch.rand(1, 3, 128, 128)
+    folded = model.encoder.convs[0](x)
+    assert folded.shape == (1, 12, 64, 64) and torch.equal(torch.nn.PixelShuffle(2)(folded), x)
+    assert _train_flops("lite128-s2d") <= 1.2 * _train_flops("lite128")
+
+
+def test_an_unshuffle_that_does_not_divide_the_input_is_refused_and_old_configs_read_as_1():
+    from twoface.models.arch import ArchConfig
+
+    arch = MODELS["lite128"].arch.to_json()
+    with pytest.raises(ValueError, match="unshuffle"):
+        ArchConfig.from_json({**arch, "unshuffle": 3})
+    with pytest.raises(ValueError, match="unshuffle"):
+        ArchConfig.from_json({**arch, "size": 32, "unshuffle": 4})  # 8 px left for four halvings
+    del arch["unshuffle"]
+    assert ArchConfig.from_json(arch).unshuffle == 1

@@ -12,7 +12,10 @@ class ArchConfig:
     ``size``: input side (px). ``up_filters``: decoder :class:`Up` blocks past the input
     resolution, each doubling the output, so the output side is
     ``size * 2 ** len(up_filters)`` (:attr:`out_size`): a 64 px encoder can draw 128 px faces.
-    ``out_kernel``: the final colour convolution's kernel."""
+    ``out_kernel``: the final colour convolution's kernel. ``unshuffle``: the encoder first
+    folds each ``unshuffle`` x ``unshuffle`` block of input pixels into channels (space to
+    depth, lossless), so a 128 px input runs through a 64 px encoder at nearly its cost and
+    the output side is ``size // unshuffle * 2 ** len(up_filters)``."""
 
     size: int
     enc_filters: tuple[int, ...]
@@ -22,6 +25,7 @@ class ArchConfig:
     mask: bool = False
     up_filters: tuple[int, ...] = ()
     out_kernel: int = 5
+    unshuffle: int = 1
 
     def __post_init__(self) -> None:
         """ValueError for shapes no model of this family has (a damaged model.json must not
@@ -33,12 +37,14 @@ class ArchConfig:
             raise ValueError(f"input size {self.size} (32, 64, 128 or 256; output up to 1024)")
         if not (self.enc_filters and self.dec_filters) or not all(1 <= f <= 4096 for f in filters[:-1]):
             raise ValueError("filter counts must be 1..4096")
+        if self.unshuffle not in (1, 2, 4) or self.size % (self.unshuffle * 2 ** len(self.enc_filters)):
+            raise ValueError(f"unshuffle {self.unshuffle} (1, 2 or 4) must divide the input size {self.size}")
         if not 0 <= self.latent <= 8192 or self.out_kernel not in (1, 3, 5, 7):
             raise ValueError("latent must be 0..8192 and out_kernel 1, 3, 5 or 7")
 
     @property
     def out_size(self) -> int:
-        return self.size * 2 ** len(self.up_filters)
+        return self.size // self.unshuffle * 2 ** len(self.up_filters)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -54,4 +60,5 @@ class ArchConfig:
             mask=bool(data.get("mask", False)),
             up_filters=tuple(int(f) for f in data.get("up_filters", ())),
             out_kernel=int(data.get("out_kernel", 5)),
+            unshuffle=int(data.get("unshuffle", 1)),
         )

@@ -20,7 +20,7 @@ class AutoEncoder(nn.Module):
     def __init__(self, arch: ArchConfig) -> None:
         super().__init__()
         self.arch = arch
-        self.encoder = Encoder(arch.size, arch.enc_filters, arch.latent, arch.enc_out)
+        self.encoder = Encoder(arch.size, arch.enc_filters, arch.latent, arch.enc_out, arch.unshuffle)
         filters = (*arch.dec_filters, *arch.up_filters)
         self.decoder_a = Decoder(arch.enc_out, filters, arch.mask, arch.out_kernel)
         self.decoder_b = Decoder(arch.enc_out, filters, arch.mask, arch.out_kernel)

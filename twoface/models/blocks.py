@@ -40,11 +40,17 @@ class Up(nn.Sequential):
 class Encoder(nn.Module):
     """Convs ``filters`` (each halving), flatten, Dense ``latent``, Dense to
     ``bottleneck x bottleneck x channels``, one :class:`Up` to ``out_channels``. With
-    ``latent`` 0 there is no dense pair: the bottleneck is the last conv's spatial map."""
+    ``latent`` 0 there is no dense pair: the bottleneck is the last conv's spatial map. With
+    ``unshuffle`` > 1 a pixel unshuffle first turns the ``(B, 3, S, S)`` input into
+    ``(B, 3 * unshuffle**2, S / unshuffle, S / unshuffle)``."""
 
-    def __init__(self, size: int, filters: tuple[int, ...], latent: int, out_channels: int) -> None:
+    def __init__(
+        self, size: int, filters: tuple[int, ...], latent: int, out_channels: int, unshuffle: int = 1
+    ) -> None:
         super().__init__()
-        layers, cin = [], 3
+        layers, cin, size = [], 3 * unshuffle**2, size // unshuffle
+        if unshuffle > 1:
+            layers.append(nn.PixelUnshuffle(unshuffle))
         for f in filters:
             layers.append(Down(cin, f))
             cin = f

@@ -14,6 +14,9 @@
   one :class:`~twoface.models.blocks.Up` block past 64 px to draw 128 px faces (DeepFaceLab's
   ``-d`` idea: the output has twice the input's resolution): 1.2x ``lite``'s training FLOPs,
   and 34 against 48 faces/s in the same ``bench/train.py`` run (the 128 px data and loss).
+- ``lite128-s2d``: ``lite128`` fed the 128 px face itself: a pixel unshuffle folds each 2x2
+  block into channels, so the 64 px encoder sees every pixel (the mouth's detail that a 64 px
+  input loses) for a wider first conv only.
 - ``hd128``: 128 px for GPU users: five convs, 128 px decoders.
 - ``hd256``: for GPU users: ``hd128``'s 128 px encoder with a spatial bottleneck, and decoders
   that draw 256 px faces.
@@ -76,6 +79,20 @@ MODELS: dict[str, ModelSpec] = {
         ),
         lr=5e-4,
         summary="64 px encoder, 128 px faces: the CPU default",
+    ),
+    "lite128-s2d": ModelSpec(
+        ArchConfig(
+            size=128,
+            enc_filters=(64, 128, 256, 512),
+            latent=0,
+            enc_out=256,
+            dec_filters=(128, 64, 32),
+            up_filters=(16,),
+            out_kernel=3,
+            unshuffle=2,
+        ),
+        lr=5e-4,
+        summary="lite128 fed 128 px faces folded space to depth into its 64 px encoder",
     ),
     "hd256": ModelSpec(
         ArchConfig(
