@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -144,3 +146,16 @@ def client(ui_server, tmp_path_factory):
 
     url, _ws = ui_server
     return Client(url, verbose=False, download_files=str(tmp_path_factory.mktemp("downloads")))
+
+
+def interruptible(cmd: list[str]) -> subprocess.Popen:
+    """Start ``cmd`` with stdout and stderr piped as text and SIGINT at its default, so Python
+    in it turns a Ctrl-C into KeyboardInterrupt even where the test run itself was started with
+    SIGINT ignored (a background job of a non-interactive shell, as some CI runners start it)."""
+    return subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )

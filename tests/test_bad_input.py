@@ -13,6 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from conftest import interruptible
 
 from twoface.cli import main
 from twoface.extract.faceset import FaceSet
@@ -139,9 +140,7 @@ def _extract_cmd(samples: Path, out: Path) -> list[str]:
 
 def test_ctrl_c_keeps_every_saved_face_and_resumes(samples, tmp_path):
     out = tmp_path / "set"
-    proc = subprocess.Popen(
-        _extract_cmd(samples, out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    proc = interruptible(_extract_cmd(samples, out))
     jsonl = out / "faces.jsonl"
     deadline = time.time() + 60
     while time.time() < deadline and (not jsonl.exists() or jsonl.stat().st_size < 20000):

@@ -13,6 +13,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from conftest import interruptible
 
 from twoface.cli import main
 from twoface.config import ConvertConfig
@@ -280,7 +281,7 @@ def test_ctrl_c_keeps_finished_outputs_and_leaves_no_half_file(samples, tiny_mod
         str(out),
         "--quiet",
     ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = interruptible(cmd)
     partial = out / ".b.partial.mp4"
     deadline = time.time() + 120
     while time.time() < deadline and (not partial.exists() or partial.stat().st_size < 50_000):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from conftest import interruptible
 from test_convert import decode, face_box, far_and_inner
 
 from twoface.cli import main
@@ -126,7 +127,6 @@ def test_unknown_output_suffix_is_one_line_naming_the_supported_ones(samples, tm
 
 def test_ctrl_c_leaves_no_frames_of_a_frame_pattern_behind(samples, tmp_path):
     import signal
-    import subprocess
     import sys
     import time
 
@@ -144,7 +144,7 @@ def test_ctrl_c_leaves_no_frames_of_a_frame_pattern_behind(samples, tmp_path):
         str(pattern),
         "--quiet",
     ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = interruptible(cmd)
     deadline = time.time() + 120
     while time.time() < deadline and not (pattern.parent / "0005.png").exists():
         time.sleep(0.05)
