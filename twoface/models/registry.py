@@ -24,7 +24,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from twoface.models.arch import ArchConfig
@@ -44,6 +44,16 @@ class ModelSpec:
     lr: float
     summary: str
 
+
+LITE128 = ArchConfig(
+    size=64,
+    enc_filters=(64, 128, 256, 512),
+    latent=0,
+    enc_out=256,
+    dec_filters=(128, 64, 32),
+    up_filters=(16,),
+    out_kernel=3,
+)
 
 MODELS: dict[str, ModelSpec] = {
     "original": ModelSpec(
@@ -67,30 +77,9 @@ MODELS: dict[str, ModelSpec] = {
         lr=5e-5,
         summary="lite with the classic dense bottleneck (to compare against)",
     ),
-    "lite128": ModelSpec(
-        ArchConfig(
-            size=64,
-            enc_filters=(64, 128, 256, 512),
-            latent=0,
-            enc_out=256,
-            dec_filters=(128, 64, 32),
-            up_filters=(16,),
-            out_kernel=3,
-        ),
-        lr=5e-4,
-        summary="64 px encoder, 128 px faces: the CPU default",
-    ),
+    "lite128": ModelSpec(LITE128, lr=5e-4, summary="64 px encoder, 128 px faces: the CPU default"),
     "lite128-s2d": ModelSpec(
-        ArchConfig(
-            size=128,
-            enc_filters=(64, 128, 256, 512),
-            latent=0,
-            enc_out=256,
-            dec_filters=(128, 64, 32),
-            up_filters=(16,),
-            out_kernel=3,
-            unshuffle=2,
-        ),
+        replace(LITE128, size=128, unshuffle=2),
         lr=5e-4,
         summary="lite128 fed 128 px faces folded space to depth into its 64 px encoder",
     ),
