@@ -143,9 +143,11 @@ def correlation_interval(
     same interval. Draws where one side is constant are left out."""
     rng = np.random.default_rng(seed)
     picks = rng.integers(0, len(x), (draws, len(x)))
-    xs, ys = x[picks] - x[picks].mean(1, keepdims=True), y[picks] - y[picks].mean(1, keepdims=True)
+    xs, ys = x[picks], y[picks]
+    xs, ys = xs - xs.mean(1, keepdims=True), ys - ys.mean(1, keepdims=True)
     norms = np.sqrt((xs**2).sum(1) * (ys**2).sum(1))
-    r = (xs * ys).sum(1)[norms > 0] / norms[norms > 0]
+    kept = norms > 0
+    r = (xs * ys).sum(1)[kept] / norms[kept]
     tail = (1 - level) / 2 * 100
     return float(np.percentile(r, tail)), float(np.percentile(r, 100 - tail))
 

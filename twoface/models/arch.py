@@ -9,13 +9,12 @@ from dataclasses import asdict, dataclass
 class ArchConfig:
     """Everything that fixes the shapes of a model's weights.
 
-    ``size``: input side (px). ``up_filters``: decoder :class:`Up` blocks past the input
-    resolution, each doubling the output, so the output side is
-    ``size * 2 ** len(up_filters)`` (:attr:`out_size`): a 64 px encoder can draw 128 px faces.
-    ``out_kernel``: the final colour convolution's kernel. ``unshuffle``: the encoder first
-    folds each ``unshuffle`` x ``unshuffle`` block of input pixels into channels (space to
-    depth, lossless), so a 128 px input runs through a 64 px encoder at nearly its cost and
-    the output side is ``size // unshuffle * 2 ** len(up_filters)``."""
+    ``size``: input side (px). ``unshuffle``: the encoder first folds each ``unshuffle`` x
+    ``unshuffle`` block of input pixels into channels (space to depth, lossless), so a 128 px
+    input runs through a 64 px encoder grid at nearly its cost. ``up_filters``: decoder
+    :class:`Up` blocks past the encoder grid, each doubling the output, so the output side is
+    ``size // unshuffle * 2 ** len(up_filters)`` (:attr:`out_size`): a 64 px encoder can draw
+    128 px faces. ``out_kernel``: the final colour convolution's kernel."""
 
     size: int
     enc_filters: tuple[int, ...]
@@ -38,7 +37,10 @@ class ArchConfig:
         if not (self.enc_filters and self.dec_filters) or not all(1 <= f <= 4096 for f in filters[:-1]):
             raise ValueError("filter counts must be 1..4096")
         if self.unshuffle not in (1, 2, 4) or self.size % (self.unshuffle * 2 ** len(self.enc_filters)):
-            raise ValueError(f"unshuffle {self.unshuffle} (1, 2 or 4) must divide the input size {self.size}")
+            raise ValueError(
+                f"unshuffle {self.unshuffle} (1, 2 or 4) times {len(self.enc_filters)} halvings "
+                f"must divide the input size {self.size}"
+            )
         if not 0 <= self.latent <= 8192 or self.out_kernel not in (1, 3, 5, 7):
             raise ValueError("latent must be 0..8192 and out_kernel 1, 3, 5 or 7")
 
