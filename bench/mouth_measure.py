@@ -15,6 +15,10 @@ predictor on the last faces A trained on and on the held-out ones, and correlate
 source frame's (with the RMS error, in eye distances). A rebuild that follows the mouth on
 trained faces but not on held-out ones is an encoder that memorised its faces.
 
+With ``--input-cap 64,48,32``, it also asks how much of the mouth a model can keep whose input
+is that small: a perfect model whose face is shrunk (area) to N px and drawn back (cubic) at
+the model's output size before it is pasted, correlated with the source frame's mouth.
+
 Prints one JSON object. Run: ``.venv/bin/python bench/mouth_measure.py --work /tmp/q_hires``
 (the folder needs a ``model/``: only its crop is used).
 """
@@ -26,6 +30,7 @@ import json
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -43,6 +48,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--gap", action="store_true", help="rebuild and swap, trained against held-out faces")
+    parser.add_argument("--input-cap", default="", help="input sizes of a shrunk perfect model, e.g. 64,32")
     args = parser.parse_args()
     swap = load_model(args.work / "model", "auto", lambda _m: None)
     blend = FaceSwapper(swap, "a2b", BlendConfig()).blend
@@ -57,6 +63,8 @@ def main() -> None:
         )
     m = np.array(rows)
     gap = generalisation_gap(args.work, records) if args.gap else None
+    sizes = [int(n) for n in args.input_cap.split(",") if n]
+    cap = input_cap(swap, blend, records, frames, m[:, 1], sizes) if sizes else None
 
     def corr(i: int, j: int) -> float:
         return round(float(np.corrcoef(m[:, i], m[:, j])[0, 1]), 3)
@@ -70,10 +78,36 @@ def main() -> None:
                 "against_stored_landmarks": {"source_frame": corr(0, 1), "perfect_model": corr(0, 2)},
                 "against_the_source_frame": {"perfect_model": corr(1, 2)},
                 **({"generalisation_gap": gap} if gap else {}),
+                **({"input_cap": cap} if cap else {}),
             },
             indent=2,
         )
     )
+
+
+def input_cap(swap, blend, records: list, frames: dict, source: np.ndarray, sizes: list[int]) -> dict:
+    """Per input size N: the mouth correlation with ``source`` (the source frames' openings) of
+    a perfect model that sees the face at N px only (area-shrunk, cubic back to the output)."""
+    from twoface.convert.blend import paste
+    from twoface.convert.swap import cut_face
+    from twoface.evaluate import mouth_opening
+    from twoface.extract.landmarks import landmarks68
+
+    out = {"output_size": swap.out_spec.size}
+    for n in sizes:
+        opened = []
+        for r in records:
+            frame = frames[(r.source, r.frame_index)]
+            cut = cut_face(frame, r.landmarks_array(), swap)
+            size = cut.original.shape[0]
+            small = cv2.resize(cut.original, (n, n), interpolation=cv2.INTER_AREA)
+            face = cv2.resize(small, (size, size), interpolation=cv2.INTER_CUBIC)
+            pasted = frame.copy()
+            drawn = face.astype(np.float32) / 255
+            paste(pasted, drawn, cut.original, cut.crop_from_frame, r.landmarks_array(), blend)
+            opened.append(mouth_opening(landmarks68(pasted, r.box)))
+        out[f"{n}px"] = round(float(np.corrcoef(source, opened)[0, 1]), 3)
+    return out
 
 
 def generalisation_gap(work: Path, held: list) -> dict:
