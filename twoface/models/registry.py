@@ -17,7 +17,9 @@
 - ``lite128-s2d``: ``lite128`` fed the 128 px face itself: a pixel unshuffle folds each 2x2
   block into channels, so the 64 px encoder sees every pixel (the mouth's detail that a 64 px
   input loses) for a wider first conv only. Not the default: 8 minutes side by side, its
-  mouth was better on the hires pair (inside the noise) and worse on GRID (``bench/README.md``).
+  mouth was better on the hires pair (inside the noise) and worse on GRID; after 20 minutes
+  it was worse on hires too (held-out mouth 0.31 against 0.59: it memorises A's faces sooner;
+  ``bench/README.md``).
 - ``hd128``: 128 px for GPU users: five convs, 128 px decoders.
 - ``hd256``: for GPU users: ``hd128``'s 128 px encoder with a spatial bottleneck, and decoders
   that draw 256 px faces.
