@@ -101,6 +101,7 @@ def train_model(args, work: Path) -> float:
         **({"batch": args.batch} if args.batch else {}),
         face_type=args.face_type,
         sharpen=args.sharpen,
+        warp=args.warp,
         schedule=args.schedule,
         snapshots=tuple(marks),
         ema=args.ema,
@@ -133,6 +134,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, help="default: twoface train's")
     parser.add_argument("--face-type", default="face")
     parser.add_argument("--sharpen", type=float, default=0.2)
+    parser.add_argument("--warp", type=float, default=0.025, help="random warp strength (train's default)")
     parser.add_argument("--schedule", default="cosine")
     parser.add_argument("--ema", action="store_true")
     parser.add_argument("--refiner", type=int, nargs="?", const=2, default=0, help="B's refiner scale")

@@ -96,6 +96,7 @@ def test_run_detects_faces_at_convert_time_as_it_did_at_extract_time():
         ("swap", ["--threshold", "0"], "identity distance threshold"),
         ("train", ["--batch", "0"], "batch must be at least 1"),
         ("train", ["--sharpen", "1.5"], "fractions of the budget"),
+        ("train", ["--warp", "0.5"], "warp is a fraction of the crop"),
         ("live", ["--seconds", "-1"], "seconds must be positive"),
     ],
 )

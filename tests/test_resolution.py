@@ -276,6 +276,6 @@ def test_snapshots_copy_the_model_during_one_run(grid_pair, tmp_path):
 
 
 def test_bad_train_settings_are_refused_by_the_config():
-    for bad in ({"face_type": "head"}, {"schedule": "step"}, {"sharpen": 1.5}, {"batch": 0}):
+    for bad in ({"face_type": "head"}, {"schedule": "step"}, {"sharpen": 1.5}, {"batch": 0}, {"warp": -0.1}):
         with pytest.raises(ValueError):
             TrainConfig(model_dir="m", **bad)

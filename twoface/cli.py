@@ -280,6 +280,12 @@ def _train_args(p) -> None:
         help="last fraction of the budget trained without the random warp (0 off)",
     )
     p.add_argument(
+        "--warp",
+        type=float,
+        default=_default(TrainConfig, "warp"),
+        help="random warp strength: std of its control-point offsets, a fraction of the crop",
+    )
+    p.add_argument(
         "--gan",
         type=float,
         help=f"weight of B's patch discriminator, for texture (default {DEFAULT_GAN:g}, 0 off; "

@@ -97,6 +97,8 @@ class TrainConfig:
             raise ConfigError(f"unknown schedule {self.schedule!r}; choose from {', '.join(SCHEDULES)}")
         if not (0 <= self.warmup < 1 and 0 <= self.sharpen < 1):
             raise ConfigError("warmup and sharpen are fractions of the budget in [0, 1)")
+        if not 0 <= self.warp <= 0.2:
+            raise ConfigError(f"warp is a fraction of the crop in [0, 0.2], not {self.warp}")
         if self.batch is not None and self.batch < 1:
             raise ConfigError(f"batch must be at least 1, not {self.batch}")
         if self.model is not None and self.model not in MODELS:
@@ -132,6 +134,7 @@ class TrainConfig:
     schedule: str = "cosine"  # twoface.train.schedule.SCHEDULES, over this run's budget
     warmup: float = 0.03  # fraction of the budget with the learning rate rising from 0
     sharpen: float = 0.2  # last fraction of the budget without the random warp (0: never)
+    warp: float = 0.025  # random warp: std of its control-point offsets, a fraction of the crop
     snapshots: tuple[float, ...] = ()  # minutes of this run at which to copy the model
     ema: bool = False  # keep a moving average of the weights (previews and convert use it)
     refiner: int = 0  # B's refiner's scale (twoface.models.refiner): 0 none, 1 same size, 2

@@ -12,7 +12,7 @@ size. Images here are RGB uint8 ``(S, S, 3)`` until :func:`to_tensor` makes
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -38,9 +38,6 @@ class AugmentConfig:
     brightness: float = 0.1
     contrast: float = 0.1
     warp: float = 0.025
-
-    def without_warp(self) -> AugmentConfig:
-        return replace(self, warp=0.0)
 
 
 def face_mask(landmarks: np.ndarray, size: int, forehead: float = FOREHEAD) -> np.ndarray:

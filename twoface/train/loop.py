@@ -366,7 +366,7 @@ def train(cfg: TrainConfig, report=print) -> TrainResult:
             for group in opt.param_groups:
                 group["lr"] = lr
             late = progress is not None and progress >= 1 - cfg.sharpen and cfg.sharpen > 0
-            aug = AugmentConfig().without_warp() if late else AugmentConfig()
+            aug = AugmentConfig(warp=0.0 if late else cfg.warp)
             batches = [d.sample(batch, aug, rng) for d in data]
             hi_targets = _targets(batches[1][3:], device)  # a 2x refiner's: B's crops at its size
             batches = [b[:3] for b in batches]
