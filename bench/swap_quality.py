@@ -102,6 +102,7 @@ def train_model(args, work: Path) -> float:
         face_type=args.face_type,
         sharpen=args.sharpen,
         warp=args.warp,
+        lr_dropout=args.lr_dropout,
         schedule=args.schedule,
         snapshots=tuple(marks),
         ema=args.ema,
@@ -134,6 +135,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, help="default: twoface train's")
     parser.add_argument("--face-type", default="face")
     parser.add_argument("--sharpen", type=float, default=0.2)
+    parser.add_argument("--lr-dropout", type=float, default=0.0, help="in the sharpening phase")
     parser.add_argument("--warp", type=float, default=0.025, help="random warp strength (train's default)")
     parser.add_argument("--schedule", default="cosine")
     parser.add_argument("--ema", action="store_true")

@@ -97,6 +97,7 @@ def test_run_detects_faces_at_convert_time_as_it_did_at_extract_time():
         ("train", ["--batch", "0"], "batch must be at least 1"),
         ("train", ["--sharpen", "1.5"], "fractions of the budget"),
         ("train", ["--warp", "0.5"], "warp is a fraction of the crop"),
+        ("train", ["--lr-dropout", "1"], "lr_dropout is a fraction of the updates"),
         ("live", ["--seconds", "-1"], "seconds must be positive"),
     ],
 )

@@ -40,6 +40,23 @@ def test_warp_stays_in_range_and_moves_pixels_by_the_configured_amount():
     assert 0.4 * strength * 64 < rms < 1.6 * strength * 64 * np.sqrt(2)
 
 
+@pytest.mark.parametrize("fraction", [0.0, 0.3, 0.7])
+def test_lr_dropout_puts_back_that_fraction_of_each_weights_update(fraction):
+    from twoface.train.loop import _drop_updates, _weights
+
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(200, 100)
+    opt = torch.optim.Adam(layer.parameters(), lr=0.1)
+    before = _weights(opt)
+    layer(torch.randn(8, 200)).square().sum().backward()
+    opt.step()
+    _drop_updates(before, fraction)
+    for p, old in before:
+        kept = float((p == old).float().mean())
+        spread = 4 * (fraction * (1 - fraction) / p.numel()) ** 0.5  # four binomial stds
+        assert abs(kept - fraction) <= spread + 0.01, (kept, fraction)
+
+
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
 def test_a_few_steps_lower_the_loss(precision, grid_pair, tmp_path):
     # the loop itself, on the model that learns fastest per step (lite128's slower start is

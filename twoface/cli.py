@@ -280,6 +280,12 @@ def _train_args(p) -> None:
         help="last fraction of the budget trained without the random warp (0 off)",
     )
     p.add_argument(
+        "--lr-dropout",
+        type=float,
+        default=_default(TrainConfig, "lr_dropout"),
+        help="in the sharpening phase, the fraction of weight updates dropped each step (0 off)",
+    )
+    p.add_argument(
         "--warp",
         type=float,
         default=_default(TrainConfig, "warp"),

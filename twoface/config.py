@@ -97,6 +97,8 @@ class TrainConfig:
             raise ConfigError(f"unknown schedule {self.schedule!r}; choose from {', '.join(SCHEDULES)}")
         if not (0 <= self.warmup < 1 and 0 <= self.sharpen < 1):
             raise ConfigError("warmup and sharpen are fractions of the budget in [0, 1)")
+        if not 0 <= self.lr_dropout < 1:
+            raise ConfigError(f"lr_dropout is a fraction of the updates in [0, 1), not {self.lr_dropout}")
         if not 0 <= self.warp <= 0.2:
             raise ConfigError(f"warp is a fraction of the crop in [0, 0.2], not {self.warp}")
         if self.batch is not None and self.batch < 1:
@@ -135,6 +137,7 @@ class TrainConfig:
     warmup: float = 0.03  # fraction of the budget with the learning rate rising from 0
     sharpen: float = 0.2  # last fraction of the budget without the random warp (0: never)
     warp: float = 0.025  # random warp: std of its control-point offsets, a fraction of the crop
+    lr_dropout: float = 0.0  # in the sharpening phase, the fraction of weight updates dropped per step
     snapshots: tuple[float, ...] = ()  # minutes of this run at which to copy the model
     ema: bool = False  # keep a moving average of the weights (previews and convert use it)
     refiner: int = 0  # B's refiner's scale (twoface.models.refiner): 0 none, 1 same size, 2

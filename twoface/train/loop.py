@@ -376,9 +376,12 @@ def train(cfg: TrainConfig, report=print) -> TrainResult:
                 judged.set_lr(lr)
             refine = refiner and (lambda out, y, w: refiner.step(out, *(hi_targets or (y, w)), lr))  # noqa: B023
             began = time.monotonic()
+            before = _weights(opt) if late and cfg.lr_dropout > 0 else None
             la, lb = train_step(
                 runner, opt, loss_fn, batches, device, tuner.layout(), refine, judged, precision
             )
+            if before is not None:
+                _drop_updates(before, cfg.lr_dropout)
             tuner.record(time.monotonic() - began)
             if ema is not None:
                 ema.update(model)
@@ -431,6 +434,19 @@ def _optimizer(cfg: TrainConfig, model: AutoEncoder, lr: float, saved: dict | No
     if saved is not None and not cfg.freeze_encoder:
         opt.load_state_dict(saved)
     return opt
+
+
+def _weights(opt: torch.optim.Optimizer) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Each optimised weight with a copy of its value now (before a step)."""
+    return [(p, p.detach().clone()) for group in opt.param_groups for p in group["params"]]
+
+
+@torch.no_grad()
+def _drop_updates(before: list[tuple[torch.Tensor, torch.Tensor]], fraction: float) -> None:
+    """Learning-rate dropout (DeepFaceLab's ``lr_dropout``): put back a random ``fraction`` of
+    each weight's elements to their value before the step (the optimiser's moments keep it)."""
+    for p, old in before:
+        p.copy_(torch.where(torch.rand_like(p) < fraction, old, p))
 
 
 def _show(bar, state: RunState, faces_per_step: int) -> None:
