@@ -273,41 +273,20 @@ def _train_args(p) -> None:
         choices=list(SCHEDULES),
         help="learning rate over the budget",
     )
-    p.add_argument(
-        "--sharpen",
-        type=float,
-        default=_default(TrainConfig, "sharpen"),
-        help="last fraction of the budget trained without the random warp (0 off)",
-    )
-    p.add_argument(
-        "--lr-dropout",
-        type=float,
-        default=_default(TrainConfig, "lr_dropout"),
-        help="in the sharpening phase, the fraction of weight updates dropped each step (0 off)",
-    )
-    p.add_argument(
-        "--warp",
-        type=float,
-        default=_default(TrainConfig, "warp"),
-        help="random warp strength: std of its control-point offsets, a fraction of the crop",
-    )
+    for name, text in (
+        ("sharpen", "last fraction of the budget trained without the random warp (0 off)"),
+        ("lr_dropout", "in the sharpening phase, the fraction of weight updates dropped each step (0 off)"),
+        ("warp", "random warp strength: std of its control-point offsets, a fraction of the crop"),
+        ("gan_start", "fraction of the budget after which the discriminator joins"),
+        ("gan_ssim", "and only once B's faces are rebuilt to this SSIM (0: no wait)"),
+    ):
+        flag = f"--{name.replace('_', '-')}"
+        p.add_argument(flag, type=float, default=_default(TrainConfig, name), help=text)
     p.add_argument(
         "--gan",
         type=float,
         help=f"weight of B's patch discriminator, for texture (default {DEFAULT_GAN:g}, 0 off; "
         "a resume keeps its own)",
-    )
-    p.add_argument(
-        "--gan-start",
-        type=float,
-        default=_default(TrainConfig, "gan_start"),
-        help="fraction of the budget after which the discriminator joins",
-    )
-    p.add_argument(
-        "--gan-ssim",
-        type=float,
-        default=_default(TrainConfig, "gan_ssim"),
-        help="and only once B's faces are rebuilt to this SSIM (0: no wait)",
     )
     p.add_argument("--init-from", help="start from this model folder's weights (transfer learning)")
     p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, mps")
