@@ -94,11 +94,11 @@ def input_cap(swap, blend, records: list, frames: dict, source: np.ndarray, size
     from twoface.extract.landmarks import landmarks68
 
     out = {"output_size": swap.out_spec.size}
+    cuts = [cut_face(frames[(r.source, r.frame_index)], r.landmarks_array(), swap) for r in records]
     for n in sizes:
         opened = []
-        for r in records:
+        for r, cut in zip(records, cuts, strict=True):
             frame = frames[(r.source, r.frame_index)]
-            cut = cut_face(frame, r.landmarks_array(), swap)
             size = cut.original.shape[0]
             small = cv2.resize(cut.original, (n, n), interpolation=cv2.INTER_AREA)
             face = cv2.resize(small, (size, size), interpolation=cv2.INTER_CUBIC)

@@ -50,11 +50,29 @@ def test_lr_dropout_puts_back_that_fraction_of_each_weights_update(fraction):
     before = _weights(opt)
     layer(torch.randn(8, 200)).square().sum().backward()
     opt.step()
-    _drop_updates(before, fraction)
+    _drop_updates(before, fraction, seed=3)
     for p, old in before:
         kept = float((p == old).float().mean())
         spread = 4 * (fraction * (1 - fraction) / p.numel()) ** 0.5  # four binomial stds
         assert abs(kept - fraction) <= spread + 0.01, (kept, fraction)
+
+
+def test_lr_dropout_drops_the_same_elements_for_the_same_seed():
+    # what keeps DDP replicas identical: each draws its mask from the step's seed alone
+    from twoface.train.loop import _drop_updates, _weights
+
+    results = []
+    for seed in (5, 5, 6):
+        torch.manual_seed(0)
+        layer = torch.nn.Linear(50, 40)
+        opt = torch.optim.Adam(layer.parameters(), lr=0.1)
+        before = _weights(opt)
+        layer(torch.ones(2, 50)).sum().backward()
+        opt.step()
+        torch.rand(100)  # the global generator moved: must not matter
+        _drop_updates(before, 0.5, seed)
+        results.append(layer.weight.detach().clone())
+    assert torch.equal(results[0], results[1]) and not torch.equal(results[0], results[2])
 
 
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])

@@ -375,14 +375,14 @@ def train(cfg: TrainConfig, report=print) -> TrainResult:
             if judged:
                 judged.set_lr(lr)
             refine = refiner and (lambda out, y, w: refiner.step(out, *(hi_targets or (y, w)), lr))  # noqa: B023
-            began = time.monotonic()
             before = _weights(opt) if late and cfg.lr_dropout > 0 else None
+            began = time.monotonic()
             la, lb = train_step(
                 runner, opt, loss_fn, batches, device, tuner.layout(), refine, judged, precision
             )
+            tuner.record(time.monotonic() - began)  # the layout's step alone, without the dropout
             if before is not None:
-                _drop_updates(before, cfg.lr_dropout)
-            tuner.record(time.monotonic() - began)
+                _drop_updates(before, cfg.lr_dropout, cfg.seed + state.step)
             if ema is not None:
                 ema.update(model)
             state.log(la, lb)
@@ -442,11 +442,14 @@ def _weights(opt: torch.optim.Optimizer) -> list[tuple[torch.Tensor, torch.Tenso
 
 
 @torch.no_grad()
-def _drop_updates(before: list[tuple[torch.Tensor, torch.Tensor]], fraction: float) -> None:
+def _drop_updates(before: list[tuple[torch.Tensor, torch.Tensor]], fraction: float, seed: int) -> None:
     """Learning-rate dropout (DeepFaceLab's ``lr_dropout``): put back a random ``fraction`` of
-    each weight's elements to their value before the step (the optimiser's moments keep it)."""
+    each weight's elements to their value before the step (the optimiser's moments keep it).
+    The mask is drawn from ``seed`` alone, so every DDP replica drops the same elements."""
+    gen = torch.Generator(before[0][0].device).manual_seed(seed)
     for p, old in before:
-        p.copy_(torch.where(torch.rand_like(p) < fraction, old, p))
+        dropped = torch.rand(p.shape, generator=gen, device=p.device) < fraction
+        p.copy_(torch.where(dropped, old, p))
 
 
 def _show(bar, state: RunState, faces_per_step: int) -> None:
