@@ -242,7 +242,8 @@ def test_evaluate_reports_every_figure_against_its_ceiling_and_writes_a_sheet(ti
     import json
 
     sheet = tmp_path / "sheet.png"
-    assert main(["evaluate", "-m", str(tiny_model), "--limit", "6", "--sheet", str(sheet)]) == 0
+    argv = ["evaluate", "-m", str(tiny_model), "--limit", "6", "--sheet", str(sheet), "--both-ways"]
+    assert main(argv) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["faces"] == {"a": 6, "b": 6} and report["output_size"] == 128
     assert 0 <= report["identity_transfer"] <= 1
@@ -257,6 +258,9 @@ def test_evaluate_reports_every_figure_against_its_ceiling_and_writes_a_sheet(ti
     assert 0 < report["ssim_a"] < 1 and 0 < report["ssim_b"] < 1
     assert report["mean_distance_to_a"] > 0 and report["mean_distance_to_b"] > 0
     assert report["critic_joined"] is None  # 30 steps: the critic waits for step 300
+    back = report["b2a"]  # B's 6 faces swapped to A, judged the same way
+    assert 0 <= back["identity_transfer"] <= 1 and -1 <= back["mouth_correlation"] <= 1
+    assert back["mouth_ceiling"] > 0.5  # B's mouth moves in those frames, and a perfect swap keeps it
     image = read_image(sheet)
     assert image.shape == (3 * 160, 6 * 160, 3) and read_provenance(sheet)["synthetic"] is True
 

@@ -523,6 +523,9 @@ def add_evaluate(sub) -> None:
         "--limit", type=int, default=60, help="faces per person: the last N, in frame order (default 60)"
     )
     p.add_argument("--sheet", type=Path, help="PNG sheet: source, swap, rebuild (default MODEL/evaluate.png)")
+    p.add_argument(
+        "--both-ways", action="store_true", help="also swap B's faces to A: their transfer and mouth"
+    )
     p.set_defaults(func=run_evaluate)
 
 
@@ -532,7 +535,8 @@ def run_evaluate(args) -> int:
     from twoface.evaluate import report
 
     sheet = args.sheet or Path(args.model_dir) / "evaluate.png"
-    print(json.dumps(report(args.model_dir, args.faceset_a, args.faceset_b, args.limit, sheet), indent=2))
+    figures = report(args.model_dir, args.faceset_a, args.faceset_b, args.limit, sheet, args.both_ways)
+    print(json.dumps(figures, indent=2))
     return 0
 
 

@@ -88,9 +88,11 @@ def judge_swaps(
     mean_a: np.ndarray,
     mean_b: np.ndarray,
     blend: BlendConfig | None = None,
+    direction: str = "a2b",
 ) -> SwapJudgement:
-    """Swap each held-out face of A into its frame (a2b) and judge it as the module says."""
-    swapper = FaceSwapper(swap, "a2b", blend or BlendConfig())
+    """Swap each held-out face of A into its frame (``direction`` "a2b"; with "b2a" the faces,
+    means and names all swap sides) and judge it as the module says."""
+    swapper = FaceSwapper(swap, direction, blend or BlendConfig())
     records = sorted(records_a, key=lambda r: (r.source, r.frame_index))
     frames = frames_of(records)
     to_a, to_b, sharp, ceiling, mouths, moves = [], [], [], [], [], []
@@ -223,11 +225,14 @@ def judge(
     known_b: list[FaceRecord],
     sheet: str | Path | None = None,
     average: bool = True,
+    both_ways: bool = False,
 ) -> dict:
     """Every figure of the report for the model in ``model_dir``, on held-out faces
     ``held_a``/``held_b``, with A's and B's mean embeddings taken from ``known_a``/``known_b``
     (their training faces). With ``sheet``, also writes :func:`sheet_image` there.
-    ``average``: judge the weights' moving average where the model has one (as convert does)."""
+    ``average``: judge the weights' moving average where the model has one (as convert does).
+    ``both_ways``: also swap B's held-out faces to A and report their transfer and mouth under
+    ``"b2a"`` (twice the frames behind a mouth figure, where each side has few)."""
     from twoface.convert.swap import load_model
     from twoface.models.checkpoint import read_meta
 
@@ -252,6 +257,14 @@ def judge(
         # {"step", "ssim"} when B's critic joined the run that made this model, else None
         "critic_joined": read_meta(model_dir).get("critic_joined"),
     }
+    if both_ways:
+        back = judge_swaps(swap, held_b, mean_embedding(known_b), mean_embedding(known_a), direction="b2a")
+        result["b2a"] = {
+            "identity_transfer": round(back.rate, 3),
+            "mouth_correlation": round(back.mouth_correlation, 3),
+            "mouth_ceiling": round(back.mouth_ceiling, 3),
+            "mouth_interval": [round(v, 3) for v in back.mouth_interval],
+        }
     if sheet is not None:
         write_sheet(sheet, sheet_image(swap, held_a), result["model"])
     return result
@@ -296,11 +309,12 @@ def report(
     faceset_b: str | None = None,
     limit: int = 60,
     sheet: str | Path | None = None,
+    both_ways: bool = False,
 ) -> dict:
-    """The quality report of ``twoface evaluate`` (:func:`judge`) on the last ``limit`` faces
-    (in frame order, consecutive for flicker) of each face set: by default the sets the model
-    was trained on; give held-out sets for a fair figure. Mean embeddings come from the whole
-    sets given."""
+    """The quality report of ``twoface evaluate`` (:func:`judge`, ``both_ways`` as there) on
+    the last ``limit`` faces (in frame order, consecutive for flicker) of each face set: by
+    default the sets the model was trained on; give held-out sets for a fair figure. Mean
+    embeddings come from the whole sets given."""
     from twoface.extract.faceset import FaceSet
     from twoface.models.checkpoint import read_meta
 
@@ -308,4 +322,4 @@ def report(
     sets = [FaceSet.open(p or meta["facesets"][k]).records() for k, p in (("a", faceset_a), ("b", faceset_b))]
     ordered = [sorted(r, key=lambda x: (x.source, x.frame_index)) for r in sets]
     picked = [r[-limit:] for r in ordered]
-    return judge(model_dir, picked[0], picked[1], sets[0], sets[1], sheet)
+    return judge(model_dir, picked[0], picked[1], sets[0], sets[1], sheet, both_ways=both_ways)
