@@ -184,7 +184,9 @@ def evaluate_all(args, work: Path, seconds: float | None) -> dict:
     for minutes, folder in zip(_marks(args), folders, strict=True):
         if not (folder / "model.json").exists():
             continue
-        point = judge(folder, held_a[: args.limit], held_b, train_a, train_b, sheet=folder / "sheet.png")
+        point = judge(
+            folder, held_a[: args.limit], held_b, train_a, train_b, sheet=folder / "sheet.png", both_ways=True
+        )
         curve.append({"minutes": minutes, **point})
     final = work / "model"
     if curve and json.loads((final / "model.json").read_text()).get("ema_updates") is not None:
